@@ -1,0 +1,47 @@
+# make run: install into .venv and start the app on the demo data.
+# make test: install (runtime + test deps) and run every test.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+
+.PHONY: run test install install-dev lint format bench clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(VENV)/bin/streamlit run streamlit_app.py --server.port $(PORT)
+
+tests/kusto/node_modules: tests/kusto/package.json
+	cd tests/kusto && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: install-dev tests/kusto/node_modules
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pytest -q -n 2 --dist loadfile
+
+lint: install-dev
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy hunting
+
+format: install-dev
+	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
+
+bench: install-dev
+	$(PY) bench/ingest.py
+	$(PY) bench/process_tree.py
+
+clean:
+	rm -rf $(VENV) test-artifacts .pytest_cache

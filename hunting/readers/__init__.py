@@ -1,0 +1,229 @@
+"""Reading whole files and folders: decompression, format detection, caching.
+
+Formats are recognised from content, never from the file name: rotated copies
+(``auth.log.1``, ``auth.log.2.gz``) and renamed evidence files read the same.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import hashlib
+import json
+import lzma
+import os
+import tempfile
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from hunting.readers.base import FileAccount, Reader, ReadOptions, ReadResult
+from hunting.schema import BY_NAME, conform
+
+# Bump when any reader's output changes, so cached parses are not reused.
+READER_VERSION = "1"
+SNIFF_LINES = 30
+MAX_FILE_BYTES = 4 * 1024**3
+ProgressFn = Callable[[int, int, str], None]
+
+
+def readers() -> list[Reader]:
+    """Readers in sniffing order: the strictest signatures first."""
+    from hunting.readers.auditd import AUDITD_READER
+    from hunting.readers.journald import JOURNALD_READER
+    from hunting.readers.sentinel import SENTINEL_READER
+    from hunting.readers.syslog import SYSLOG_READER
+
+    return [AUDITD_READER, JOURNALD_READER, SENTINEL_READER, SYSLOG_READER]
+
+
+def cache_dir() -> Path:
+    """Writable cache folder: $HUNTING_CACHE_DIR or the system temp dir (works on Streamlit hosts)."""
+    base = os.environ.get("HUNTING_CACHE_DIR") or os.path.join(tempfile.gettempdir(), "linux-hunting-cache")
+    path = Path(base)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Regular files under the given paths, folders walked recursively in name order."""
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs.sort()
+                for name in sorted(files):
+                    yield Path(root) / name
+        else:
+            yield path
+
+
+def decompress(raw: bytes) -> tuple[bytes, str]:
+    """Undo gzip/bzip2/xz by magic number; a truncated archive yields what was readable."""
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            return gzip.decompress(raw), ""
+        except (EOFError, OSError, zlib.error):
+            d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            try:
+                return d.decompress(raw), "truncated or corrupt gzip: read what could be decompressed"
+            except zlib.error:
+                return b"", "corrupt gzip"
+    if raw[:3] == b"BZh":
+        try:
+            return bz2.decompress(raw), ""
+        except (OSError, ValueError):
+            return b"", "corrupt bzip2"
+    if raw[:6] == b"\xfd7zXZ\x00":
+        try:
+            return lzma.decompress(raw), ""
+        except lzma.LZMAError:
+            return b"", "corrupt xz"
+    return raw, ""
+
+
+def _head(data: bytes) -> list[str]:
+    lines: list[str] = []
+    for line in data[: 256 * 1024].split(b"\n"):
+        if line.strip():
+            lines.append(line.decode("utf-8", "replace"))
+        if len(lines) >= SNIFF_LINES:
+            break
+    return lines
+
+
+def _count_lines(data: bytes) -> int:
+    return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+
+
+def _looks_binary(data: bytes) -> bool:
+    sample = data[:8192]
+    return b"\x00" in sample and sample.count(b"\x00") > len(sample) // 100
+
+
+def detect(data: bytes) -> Reader | None:
+    head = _head(data)
+    for reader in readers():
+        if reader.sniff(head):
+            return reader
+    return None
+
+
+def read_bytes(data: bytes, path: str, mtime: float, options: ReadOptions) -> ReadResult:
+    """Read one file's content; every failure becomes accounting, never an exception."""
+    data, note = decompress(data)
+    if _looks_binary(data):
+        account = FileAccount(path=path, format="binary", error="binary content: not a text log")
+        account.lines = _count_lines(data)
+        account.unparsed = account.lines
+        account.reasons["binary content"] = account.lines
+        return ReadResult(tables={}, account=account)
+    reader = detect(data)
+    if reader is None:
+        account = FileAccount(path=path, format="unknown")
+        account.lines = _count_lines(data)
+        if account.lines:
+            account.error = "format not recognised"
+        for i, line in enumerate(data.split(b"\n")[: account.lines], start=1):
+            account.reject(i, "format not recognised" if line.strip() else "blank line", line)
+        account.error = note or account.error
+        return ReadResult(tables={}, account=account)
+    try:
+        result = reader.read(data, path, mtime, options)
+    except Exception as exc:  # a reader bug must not take the app down; say so plainly
+        account = FileAccount(path=path, format=reader.format, error=f"reader failed: {type(exc).__name__}: {exc}")
+        account.lines = _count_lines(data)
+        account.unparsed = account.lines
+        account.reasons["reader failed"] = account.lines
+        return ReadResult(tables={}, account=account)
+    if note:
+        result.account.error = note
+    return result
+
+
+def read_file(path: Path, options: ReadOptions) -> ReadResult:
+    try:
+        st = path.stat()
+        if st.st_size > MAX_FILE_BYTES:
+            raise OSError(f"file larger than {MAX_FILE_BYTES // 1024**3} GiB")
+        raw = path.read_bytes()
+    except OSError as exc:
+        account = FileAccount(path=str(path), format="unreadable", error=f"cannot read: {exc.strerror or exc}")
+        return ReadResult(tables={}, account=account)
+    return read_bytes(raw, str(path), st.st_mtime, options)
+
+
+def _cache_key(path: Path, options: ReadOptions) -> str:
+    st = path.stat()
+    ident = json.dumps([str(path.resolve()), st.st_size, st.st_mtime_ns, asdict(options), READER_VERSION])
+    return hashlib.sha256(ident.encode()).hexdigest()[:32]
+
+
+@dataclass
+class CachedRead:
+    """A file's parse on disk: parquet per table plus its accounting."""
+
+    account: FileAccount
+    parquet: dict[str, Path]
+
+
+def read_cached(path: Path, options: ReadOptions, cache: Path | None = None) -> CachedRead:
+    """Parse ``path`` once; later calls with an unchanged file reuse the parquet files."""
+    cache = cache or cache_dir()
+    try:
+        key = _cache_key(path, options)
+    except OSError:
+        return CachedRead(read_file(path, options).account, {})
+    folder = cache / "parsed" / key
+    meta = folder / "account.json"
+    if meta.is_file():
+        try:
+            doc = json.loads(meta.read_text())
+            return CachedRead(FileAccount.from_dict(doc["account"]), {t: folder / f"{t}.parquet" for t in doc["tables"]})
+        except (ValueError, KeyError, OSError):
+            pass  # a damaged cache entry is simply re-parsed
+    result = read_file(path, options)
+    tmp = Path(tempfile.mkdtemp(dir=cache, prefix=".parse-"))
+    tables = []
+    for name, df in result.tables.items():
+        if len(df):
+            conform(df, BY_NAME[name]).to_parquet(tmp / f"{name}.parquet", index=False)
+            tables.append(name)
+    (tmp / "account.json").write_text(json.dumps({"account": result.account.to_dict(), "tables": tables}))
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.replace(tmp, folder)
+    except OSError:  # another process won the race; use its copy
+        _rmtree(tmp)
+    return CachedRead(result.account, {t: folder / f"{t}.parquet" for t in tables})
+
+
+def _rmtree(path: Path) -> None:
+    for child in path.iterdir():
+        child.unlink()
+    path.rmdir()
+
+
+def read_paths(
+    paths: Iterable[str | Path],
+    options: ReadOptions | None = None,
+    *,
+    progress: ProgressFn | None = None,
+) -> tuple[dict[str, pd.DataFrame], list[FileAccount]]:
+    """Read files and folders without the cache: tables concatenated, one account per file."""
+    options = options or ReadOptions()
+    files = list(iter_files(paths))
+    frames: dict[str, list[pd.DataFrame]] = {}
+    accounts = []
+    for i, f in enumerate(files):
+        if progress:
+            progress(i, len(files), str(f))
+        result = read_file(f, options)
+        accounts.append(result.account)
+        for name, df in result.tables.items():
+            frames.setdefault(name, []).append(df)
+    tables = {n: pd.concat(dfs, ignore_index=True) for n, dfs in frames.items()}
+    return tables, accounts
