@@ -7,7 +7,14 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from hunting.analysis.alerts import MAX_AFTER, MAX_BEFORE, alert_counts, alert_entities, alert_properties, rescope_window
+from hunting.analysis.alerts import (
+    MAX_AFTER,
+    MAX_BEFORE,
+    alert_counts,
+    alert_entities,
+    alert_properties,
+    rescope_window,
+)
 from hunting.analysis.host import host_record
 from ui.charts import bar_counts, event_timeline, volume_chart
 from ui.context import explain_empty, set_custom_range, sidebar
@@ -55,7 +62,9 @@ with left:
         st.dataframe(rec.applications, hide_index=True, height=260)
 with right:
     st.markdown("**Data volume**")
-    by = st.segmented_control("Split by", ["Facility", "SeverityLevel"], default="Facility", key="summary_volume_by")
+    by = st.segmented_control(
+        "Split by", ["Facility", "SeverityLevel"], default="Facility", key="summary_volume_by"
+    )
     volume = hunt.fetch("syslog_volume", bucket_seconds=3600, by=by or "Facility")
     if volume.empty:
         explain_empty(hunt, "syslog messages", "Syslog")
@@ -70,10 +79,15 @@ else:
     counts = alert_counts(alerts)
     a1, a2 = st.columns([1, 2])
     with a1:
-        st.altair_chart(bar_counts(counts, category="AlertName", color="Severity", height=40 + 24 * len(counts)), width="stretch")
+        st.altair_chart(
+            bar_counts(counts, category="AlertName", color="Severity", height=40 + 24 * len(counts)),
+            width="stretch",
+        )
     with a2:
         st.altair_chart(
-            event_timeline(alerts, y="AlertName", color="Severity", tooltip=["AlertName", "Severity", "Description"]),
+            event_timeline(
+                alerts, y="AlertName", color="Severity", tooltip=["AlertName", "Severity", "Description"]
+            ),
             width="stretch",
         )
     table = alerts[["TimeGenerated", "AlertName", "Severity", "Description", "ProviderName", "SystemAlertId"]]
@@ -92,10 +106,16 @@ else:
         props = alert_properties(alert)
         if props:
             st.markdown("**Extended properties**")
-            st.dataframe(pd.DataFrame({"Property": list(props), "Value": list(props.values())}), hide_index=True)
+            st.dataframe(
+                pd.DataFrame({"Property": list(props), "Value": list(props.values())}), hide_index=True
+            )
         b, a = st.columns(2)
-        before = b.slider("Hours before the alert", 1, int(MAX_BEFORE / timedelta(hours=1)), 6, key="rescope_before")
-        after = a.slider("Hours after the alert", 0, int(MAX_AFTER / timedelta(hours=1)), 1, key="rescope_after")
+        before = b.slider(
+            "Hours before the alert", 1, int(MAX_BEFORE / timedelta(hours=1)), 6, key="rescope_before"
+        )
+        after = a.slider(
+            "Hours after the alert", 0, int(MAX_AFTER / timedelta(hours=1)), 1, key="rescope_after"
+        )
         window = rescope_window(alert["TimeGenerated"], timedelta(hours=before), timedelta(hours=after))
         st.button(
             f"Investigate {window.label()}",

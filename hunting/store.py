@@ -65,10 +65,7 @@ class Store:
         cols = ", ".join(f'"{c}"' for c in BY_NAME[table].names)
         select = f"SELECT {cols} FROM read_parquet($path)"
         if host_hint:
-            select = (
-                f"SELECT * REPLACE (coalesce(nullif(Computer, ''), $hint) AS Computer) "
-                f"FROM ({select})"
-            )
+            select = f"SELECT * REPLACE (coalesce(nullif(Computer, ''), $hint) AS Computer) FROM ({select})"
         params: dict[str, object] = {"path": str(path)}
         if host_hint:
             params["hint"] = host_hint

@@ -65,7 +65,9 @@ if problems:
             )
             if a.examples:
                 st.dataframe(
-                    pd.DataFrame(a.examples, columns=["Line", "Reason", "Text"]).assign(Text=lambda d: d["Text"].map(plain)),
+                    pd.DataFrame(a.examples, columns=["Line", "Reason", "Text"]).assign(
+                        Text=lambda d: d["Text"].map(plain)
+                    ),
                     hide_index=True,
                 )
 else:

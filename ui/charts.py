@@ -10,6 +10,7 @@ import pandas as pd
 from ui.safe import plain
 
 MAX_MARKS = 20_000
+RESULT_SCALE = alt.Scale(domain=["Failure", "Success"], range=["#e4572e", "#3bb273"])
 
 
 def _with_utc_text(df: pd.DataFrame, time_col: str) -> pd.DataFrame:
@@ -21,7 +22,11 @@ def _with_utc_text(df: pd.DataFrame, time_col: str) -> pd.DataFrame:
 def _text_cols(df: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
     out = df.copy()
     for c in cols:
-        if c in out.columns and out[c].dtype != "datetime64[ns, UTC]" and not pd.api.types.is_numeric_dtype(out[c]):
+        if (
+            c in out.columns
+            and out[c].dtype != "datetime64[ns, UTC]"
+            and not pd.api.types.is_numeric_dtype(out[c])
+        ):
             out[c] = out[c].map(lambda v: plain(v, 200))
     return out
 
@@ -37,7 +42,9 @@ def event_timeline(
     color_scale: alt.Scale | None = None,
 ) -> alt.Chart:
     """One tick per event on a UTC time axis, one row per ``y`` value."""
-    data = _text_cols(_with_utc_text(df.head(MAX_MARKS), time_col), [y, *(tooltip or ()), *([color] if color else [])])
+    data = _text_cols(
+        _with_utc_text(df.head(MAX_MARKS), time_col), [y, *(tooltip or ()), *([color] if color else [])]
+    )
     enc = {
         "x": alt.X(f"{time_col}:T", title="Time (UTC)", scale=alt.Scale(type="utc")),
         "y": alt.Y(f"{y}:N", title=None),
@@ -51,7 +58,7 @@ def event_timeline(
 def volume_chart(
     df: pd.DataFrame, *, key_title: str, height: int = 200, brush_detail: bool = False
 ) -> alt.Chart | alt.VConcatChart:
-    """Stacked counts per time bucket (syslog_volume output); optional overview brush driving a detail chart."""
+    """Stacked counts per time bucket; optionally an overview brush driving the detail chart."""
     data = _text_cols(_with_utc_text(df, "TimeGenerated"), ["Key"])
     tooltip = ["Time (UTC)", alt.Tooltip("Key:N", title=key_title), "Count:Q"]
     base = alt.Chart(data).encode(
@@ -60,11 +67,17 @@ def volume_chart(
         tooltip=tooltip,
     )
     if not brush_detail:
-        return base.mark_bar().encode(x=alt.X("TimeGenerated:T", title="Time (UTC)", scale=alt.Scale(type="utc"))).properties(height=height)
+        return (
+            base.mark_bar()
+            .encode(x=alt.X("TimeGenerated:T", title="Time (UTC)", scale=alt.Scale(type="utc")))
+            .properties(height=height)
+        )
     brush = alt.selection_interval(encodings=["x"])
-    detail = base.mark_bar().encode(
-        x=alt.X("TimeGenerated:T", title="Time (UTC)", scale=alt.Scale(type="utc", domain=brush))
-    ).properties(height=height)
+    detail = (
+        base.mark_bar()
+        .encode(x=alt.X("TimeGenerated:T", title="Time (UTC)", scale=alt.Scale(type="utc", domain=brush)))
+        .properties(height=height)
+    )
     overview = (
         alt.Chart(data)
         .mark_area()
@@ -78,7 +91,9 @@ def volume_chart(
     return alt.vconcat(detail, overview)
 
 
-def bar_counts(df: pd.DataFrame, *, category: str, value: str = "Count", color: str | None = None, height: int = 240) -> alt.Chart:
+def bar_counts(
+    df: pd.DataFrame, *, category: str, value: str = "Count", color: str | None = None, height: int = 240
+) -> alt.Chart:
     """Horizontal bars, largest first."""
     data = _text_cols(df, [category, *([color] if color else [])])
     enc = {

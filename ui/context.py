@@ -1,7 +1,7 @@
 """The sidebar every page calls first, and cached access to the chosen source.
 
 The investigation (source, host, time range) lives in ``st.session_state`` under
-``hunt_*`` keys and in the URL (``?host=web01&range=3d``), so a page switch keeps
+keys source, host, range, start, end, ref and in the URL (``?host=web01&range=3d``), so a page switch keeps
 it and a link shares it.
 """
 
@@ -66,7 +66,9 @@ def open_source(spec: SourceSpec) -> Source:
 
         with st.status("Preparing the demo scenario…", expanded=False):
             path = demo_dir()
-            return LocalSource.from_paths([path], options, name="built-in demo", progress=_progress_status("Reading"))
+            return LocalSource.from_paths(
+                [path], options, name="built-in demo", progress=_progress_status("Reading")
+            )
     if spec.kind == "files":
         with st.status("Reading log files…", expanded=False):
             return LocalSource.from_paths(spec.paths, options, progress=_progress_status("Reading"))
@@ -76,7 +78,9 @@ def open_source(spec: SourceSpec) -> Source:
 
 
 @st.cache_data(ttl=900, max_entries=256, show_spinner="Querying…")
-def fetch(spec: SourceSpec, method: str, host: str, start: datetime, end: datetime, **kwargs: Any) -> pd.DataFrame:
+def fetch(
+    spec: SourceSpec, method: str, host: str, start: datetime, end: datetime, **kwargs: Any
+) -> pd.DataFrame:
     """A Source method's result for host and range, cached per (source, arguments)."""
     source = open_source(spec)
     return getattr(source, method)(host, TimeRange(start, end), **kwargs)
@@ -126,7 +130,7 @@ def _source_controls() -> SourceSpec:
         "Data source",
         list(KIND_LABELS),
         format_func=KIND_LABELS.__getitem__,
-        key="hunt_source",
+        key="source",
         bind="query-params",
         persist_state="session",
     )
@@ -141,9 +145,16 @@ def _source_controls() -> SourceSpec:
         uploads = sb.file_uploader("…or upload files", accept_multiple_files=True, key="hunt_uploads")
         with sb.expander("Reading options"):
             year = st.number_input(
-                "Year for lines without one (0 = from file date)", 0, 2100, 0, key="hunt_year", persist_state="session"
+                "Year for lines without one (0 = from file date)",
+                0,
+                2100,
+                0,
+                key="hunt_year",
+                persist_state="session",
             )
-            tz = st.text_input("Time zone of lines without offset", "UTC", key="hunt_tz", persist_state="session")
+            tz = st.text_input(
+                "Time zone of lines without offset", "UTC", key="hunt_tz", persist_state="session"
+            )
         paths = [p.strip() for p in (text or "").splitlines() if p.strip()]
         if uploads:
             paths.append(_save_uploads(list(uploads)))
@@ -169,7 +180,7 @@ def _time_controls(host_row: pd.Series) -> TimeRange:
         ["last", "now"],
         format_func={"last": "the host's last event", "now": "now"}.__getitem__,
         horizontal=True,
-        key="hunt_ref",
+        key="ref",
         bind="query-params",
         persist_state="session",
     )
@@ -179,7 +190,7 @@ def _time_controls(host_row: pd.Series) -> TimeRange:
         list(PRESETS),
         index=1,
         format_func=PRESET_LABELS.__getitem__,
-        key="hunt_range",
+        key="range",
         bind="query-params",
         persist_state="session",
     )
@@ -189,11 +200,11 @@ def _time_controls(host_row: pd.Series) -> TimeRange:
     lo, hi = (reference - MAX_BACK).replace(tzinfo=None), (reference + MAX_FORWARD).replace(tzinfo=None)
     default_start = max(lo, (reference - timedelta(days=1)).replace(tzinfo=None))
     start = sb.datetime_input(
-        "Start (UTC)", value=default_start, min_value=lo, max_value=hi, key="hunt_start",
+        "Start (UTC)", value=default_start, min_value=lo, max_value=hi, key="start",
         bind="query-params", persist_state="session",
     )  # fmt: skip
     end = sb.datetime_input(
-        "End (UTC)", value=reference.replace(tzinfo=None), min_value=lo, max_value=hi, key="hunt_end",
+        "End (UTC)", value=reference.replace(tzinfo=None), min_value=lo, max_value=hi, key="end",
         bind="query-params", persist_state="session",
     )  # fmt: skip
     if start is None or end is None or end <= start:
@@ -205,9 +216,9 @@ def _time_controls(host_row: pd.Series) -> TimeRange:
 
 def set_custom_range(tr: TimeRange) -> None:
     """Re-scope the investigation (call from a widget callback, before the sidebar draws)."""
-    st.session_state["hunt_range"] = "custom"
-    st.session_state["hunt_start"] = tr.start.replace(tzinfo=None)
-    st.session_state["hunt_end"] = tr.end.replace(tzinfo=None)
+    st.session_state["range"] = "custom"
+    st.session_state["start"] = tr.start.replace(tzinfo=None)
+    st.session_state["end"] = tr.end.replace(tzinfo=None)
 
 
 def sidebar() -> Hunt:
@@ -240,7 +251,7 @@ def sidebar() -> Hunt:
         f"Host ({len(names)} found)",
         names,
         index=_default_host(hosts),
-        key="hunt_host",
+        key="host",
         bind="query-params",
         persist_state="session",
     )

@@ -11,7 +11,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-
 def plain(text: object, limit: int = 500) -> str:
     """Log text for display: control characters and bidi overrides made visible, length capped."""
     s = "" if text is None else str(text)
-    s = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", s)
+    s = _CONTROL.sub(
+        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", s
+    )
     return s if len(s) <= limit else s[:limit] + f"… [{len(s) - limit} more characters]"
 
 

@@ -24,11 +24,19 @@ def alert_counts(alerts: pd.DataFrame) -> pd.DataFrame:
     g = alerts.assign(AlertName=alerts["AlertName"].fillna(alerts["AlertDisplayName"]))
     out = (
         g.groupby(["AlertName", "Severity"], dropna=False)
-        .agg(Count=("TimeGenerated", "size"), FirstSeen=("TimeGenerated", "min"), LastSeen=("TimeGenerated", "max"))
+        .agg(
+            Count=("TimeGenerated", "size"),
+            FirstSeen=("TimeGenerated", "min"),
+            LastSeen=("TimeGenerated", "max"),
+        )
         .reset_index()
     )
     out["_order"] = out["Severity"].map(_SEVERITY_ORDER).fillna(9)
-    return out.sort_values(["_order", "Count"], ascending=[True, False]).drop(columns="_order").reset_index(drop=True)
+    return (
+        out.sort_values(["_order", "Count"], ascending=[True, False])
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )
 
 
 def _json(text: object) -> object:

@@ -18,7 +18,9 @@ def load_query(kind: str, name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def sql(name: str, *, identifiers: dict[str, str] | None = None, **params: object) -> tuple[str, dict[str, object]]:
+def sql(
+    name: str, *, identifiers: dict[str, str] | None = None, **params: object
+) -> tuple[str, dict[str, object]]:
     """A DuckDB query and its parameters, bound by the engine (``$name`` placeholders).
 
     Identifiers (a table or column name) cannot be bound, so they are substituted only

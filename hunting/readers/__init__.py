@@ -134,7 +134,9 @@ def read_bytes(data: bytes, path: str, mtime: float, options: ReadOptions) -> Re
     try:
         result = reader.read(data, path, mtime, options)
     except Exception as exc:  # a reader bug must not take the app down; say so plainly
-        account = FileAccount(path=path, format=reader.format, error=f"reader failed: {type(exc).__name__}: {exc}")
+        account = FileAccount(
+            path=path, format=reader.format, error=f"reader failed: {type(exc).__name__}: {exc}"
+        )
         account.lines = _count_lines(data)
         account.unparsed = account.lines
         account.reasons["reader failed"] = account.lines
@@ -151,7 +153,9 @@ def read_file(path: Path, options: ReadOptions) -> ReadResult:
             raise OSError(f"file larger than {MAX_FILE_BYTES // 1024**3} GiB")
         raw = path.read_bytes()
     except OSError as exc:
-        account = FileAccount(path=str(path), format="unreadable", error=f"cannot read: {exc.strerror or exc}")
+        account = FileAccount(
+            path=str(path), format="unreadable", error=f"cannot read: {exc.strerror or exc}"
+        )
         return ReadResult(tables={}, account=account)
     return read_bytes(raw, str(path), st.st_mtime, options)
 
@@ -182,7 +186,9 @@ def read_cached(path: Path, options: ReadOptions, cache: Path | None = None) -> 
     if meta.is_file():
         try:
             doc = json.loads(meta.read_text())
-            return CachedRead(FileAccount.from_dict(doc["account"]), {t: folder / f"{t}.parquet" for t in doc["tables"]})
+            return CachedRead(
+                FileAccount.from_dict(doc["account"]), {t: folder / f"{t}.parquet" for t in doc["tables"]}
+            )
         except (ValueError, KeyError, OSError):
             pass  # a damaged cache entry is simply re-parsed
     result = read_file(path, options)

@@ -59,7 +59,10 @@ class FileAccount:
         """Count one unparsed line and keep a few examples of each reason."""
         self.unparsed += 1
         self.reasons[reason] += 1
-        if len(self.examples) < MAX_EXAMPLES * 4 and sum(1 for e in self.examples if e[1] == reason) < MAX_EXAMPLES:
+        if (
+            len(self.examples) < MAX_EXAMPLES * 4
+            and sum(1 for e in self.examples if e[1] == reason) < MAX_EXAMPLES
+        ):
             if isinstance(text, bytes):
                 text = text.decode("utf-8", "replace")
             self.examples.append((line_no, reason, text[:EXAMPLE_CHARS]))

@@ -76,7 +76,9 @@ def _prepare_alerts(df: pd.DataFrame) -> pd.DataFrame:
     df = df.copy()
     computer = df["Computer"] if "Computer" in df.columns else pd.Series("", index=df.index)
     if "CompromisedEntity" in df.columns:
-        computer = computer.where(computer.notna() & (computer.astype("string") != ""), df["CompromisedEntity"])
+        computer = computer.where(
+            computer.notna() & (computer.astype("string") != ""), df["CompromisedEntity"]
+        )
     if "Entities" in df.columns:
         from_entities = df["Entities"].map(_host_from_entities)
         computer = computer.where(computer.notna() & (computer.astype("string") != ""), from_entities)
@@ -137,7 +139,9 @@ class SentinelExportReader:
             account.format = "sentinel-export-csv"
         if df is None:
             return ReadResult(tables={}, account=account)
-        df = df.drop(columns=[c for c in df.columns if not c or str(c).startswith("Unnamed")], errors="ignore")
+        df = df.drop(
+            columns=[c for c in df.columns if not c or str(c).startswith("Unnamed")], errors="ignore"
+        )
         df = _strip_suffixes(df)
         table = _which_table(set(df.columns))
         if table is None:

@@ -11,7 +11,19 @@ from hunting.errors import QueryError, SourceUnavailable
 from hunting.queries import sql
 from hunting.readers import ProgressFn
 from hunting.readers.base import FileAccount, ReadOptions
-from hunting.schema import ACCOUNTS, ALERTS, AUDIT, CRON, FLOWS, HEARTBEAT, LOGONS, SUDO, SYSLOG, Table, conform
+from hunting.schema import (
+    ACCOUNTS,
+    ALERTS,
+    AUDIT,
+    CRON,
+    FLOWS,
+    HEARTBEAT,
+    LOGONS,
+    SUDO,
+    SYSLOG,
+    Table,
+    conform,
+)
 from hunting.sources.base import HOSTS_COLUMNS, VOLUME_COLUMNS, VolumeKey
 from hunting.store import Store
 from hunting.timerange import TimeRange

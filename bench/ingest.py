@@ -1,0 +1,76 @@
+"""Ingestion throughput: syslog lines/s and audit records/s, end to end (read, parse, store).
+
+Run: .venv/bin/python bench/ingest.py [--scale 60] [--out DIR]
+Generates the demo scenario at a scale giving ≥1M syslog lines, then times each stage.
+Targets on a 2-core machine: ≥500,000 syslog lines/s and ≥100,000 audit records/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from hunting.demo.scenario import generate
+
+from hunting.readers import iter_files, read_file
+from hunting.readers.base import ReadOptions
+from hunting.store import Store
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--scale", type=float, default=60.0)
+    ap.add_argument("--out", type=Path)
+    args = ap.parse_args()
+    out = args.out or Path(tempfile.mkdtemp(prefix="hunting-bench-"))
+    t0 = time.perf_counter()
+    generate(out, scale=args.scale)
+    print(f"generated scale={args.scale} in {time.perf_counter() - t0:.1f} s into {out}")
+
+    by_format: dict[str, list[float]] = {}
+    for f in iter_files([out]):
+        t = time.perf_counter()
+        r = read_file(f, ReadOptions())
+        dt = time.perf_counter() - t
+        fam = (
+            "auditd"
+            if r.account.format.startswith("auditd")
+            else ("syslog" if r.account.format.startswith("syslog") else r.account.format)
+        )
+        agg = by_format.setdefault(fam, [0.0, 0.0])
+        agg[0] += r.account.lines
+        agg[1] += dt
+    print(f"{'format':<28}{'lines':>12}{'seconds':>10}{'lines/s':>14}   (read + parse)")
+    for fam, (lines, secs) in sorted(by_format.items()):
+        print(f"{fam:<28}{int(lines):>12,}{secs:>10.2f}{lines / max(secs, 1e-9):>14,.0f}")
+
+    with tempfile.TemporaryDirectory() as cache:
+        store = Store()
+        t = time.perf_counter()
+        accounts = store.load([out], cache=Path(cache))
+        cold = time.perf_counter() - t
+        lines = sum(a.lines for a in accounts)
+        store2 = Store()
+        t = time.perf_counter()
+        store2.load([out], cache=Path(cache))
+        warm = time.perf_counter() - t
+    print(
+        f"end to end into DuckDB (cold, parse + parquet cache + load): {lines:,} lines in {cold:.2f} s = {lines / cold:,.0f} lines/s"
+    )
+    print(f"reopen from the parse cache (warm): {warm:.2f} s")
+    print(f"rows: {store.counts()}")
+    print(f"peak RSS: {peak_mb():,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
