@@ -30,7 +30,9 @@ class TimeRange:
         object.__setattr__(self, "start", as_utc(self.start))
         object.__setattr__(self, "end", as_utc(self.end))
         if self.end <= self.start:
-            raise ValueError(f"time range end {self.end.isoformat()} is not after start {self.start.isoformat()}")
+            raise ValueError(
+                f"time range end {self.end.isoformat()} is not after start {self.start.isoformat()}"
+            )
 
     @classmethod
     def around(cls, center: datetime, before: timedelta, after: timedelta) -> TimeRange:

@@ -15,7 +15,16 @@ from hunting.timerange import TimeRange
 
 VolumeKey = Literal["Facility", "SeverityLevel", "ProcessName"]
 
-HOSTS_COLUMNS = ["Computer", "FirstSeen", "LastSeen", "SyslogRows", "AuditRows", "AlertRows", "HeartbeatRows", "FlowRows"]
+HOSTS_COLUMNS = [
+    "Computer",
+    "FirstSeen",
+    "LastSeen",
+    "SyslogRows",
+    "AuditRows",
+    "AlertRows",
+    "HeartbeatRows",
+    "FlowRows",
+]
 VOLUME_COLUMNS = ["TimeGenerated", "Key", "Count"]
 
 

@@ -34,7 +34,12 @@ def test_read_alert_export_multiline_json_fields(shared_data: Path) -> None:
     # 189 records in 14,822 physical lines (SOURCE.md)
     assert (acc.lines, acc.parsed, acc.unparsed) == (189, 189, 0)
     df = result.tables["SecurityAlert"]
-    assert df["Severity"].value_counts().to_dict() == {"High": 102, "Medium": 56, "Low": 24, "Informational": 7}
+    assert df["Severity"].value_counts().to_dict() == {
+        "High": 102,
+        "Medium": 56,
+        "Low": 24,
+        "Informational": 7,
+    }
     assert df["TimeGenerated"].min().isoformat() == "2019-01-10T05:48:09+00:00"
     assert df["TimeGenerated"].max().isoformat() == "2019-01-15T22:46:37+00:00"
     # Entities survive as JSON text, and alerts without CompromisedEntity get the host entity
@@ -80,8 +85,17 @@ def test_read_export_bad_time_is_counted_not_dropped(tmp_path: Path) -> None:
 def test_read_json_export_ndjson(tmp_path: Path) -> None:
     f = tmp_path / "alerts.json"
     rows = [
-        {"TimeGenerated": "2024-01-01T00:00:00Z", "AlertName": "A", "CompromisedEntity": "web01", "Severity": "High"},
-        {"TimeGenerated": "2024-01-01T01:00:00Z", "AlertName": "B", "Entities": [{"Type": "host", "HostName": "db01"}]},
+        {
+            "TimeGenerated": "2024-01-01T00:00:00Z",
+            "AlertName": "A",
+            "CompromisedEntity": "web01",
+            "Severity": "High",
+        },
+        {
+            "TimeGenerated": "2024-01-01T01:00:00Z",
+            "AlertName": "B",
+            "Entities": [{"Type": "host", "HostName": "db01"}],
+        },
     ]
     f.write_text("\n".join(json.dumps(r) for r in rows) + "\n{broken\n")
     result = _read(f)
