@@ -187,8 +187,10 @@ LOGONS = Table(
         ("TimeGenerated", TIME),
         ("Computer", TEXT),
         ("User", TEXT),
-        ("Result", TEXT),  # Success | Failure
-        ("LogonType", TEXT),  # password, publickey, keyboard-interactive, su, login, sudo, none
+        ("Result", TEXT),  # Success | Failure | Notice (pre-auth lines kept but not counted)
+        # password, publickey, keyboard-interactive, su, login, sudo, none, invalid_user,
+        # preauth_close, max_attempts, denied_user, pam, or another PAM service name
+        ("LogonType", TEXT),
         ("ProcessName", TEXT),
         ("ProcessID", INT),
         ("SourceIP", TEXT),

@@ -154,12 +154,10 @@ class SentinelExportReader:
             from hunting.readers import auditd  # the AuditLog_CL shape is the audit reader's job
 
             events, counts = auditd.audit_events_from_auditlog_cl(df)
-            account.parsed += int(counts.parsed)
-            for reason, n in counts.reasons.items():
-                for _ in range(n):
-                    account.reject(0, reason, "")
-            for n, reason, ex in counts.examples:
-                account.examples.append((n, reason, ex))
+            account.parsed += counts.parsed
+            account.unparsed += counts.unparsed
+            account.reasons.update(counts.reasons)
+            account.examples.extend(counts.examples)
             out = conform(events, AUDIT)
         else:
             df = _PREPARE.get(table.name, lambda d: d)(df)

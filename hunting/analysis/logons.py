@@ -1,0 +1,330 @@
+"""Logon successes and failures from sshd, su, login and PAM lines of the Syslog table.
+
+Counting rule (no double counting): each authentication attempt is one ``Failure`` or
+``Success`` row. sshd reports every failed attempt itself (``Failed <method> for ...``),
+so the lines around it are kept as ``Result == "Notice"`` rows, present but not counted:
+``Invalid user X from IP`` (pre-auth notice), ``Failed none`` (the client's probe for
+allowed methods, not a guess), ``pam_unix(sshd:auth): authentication failure`` and
+``PAM N more authentication failures`` (PAM's echo of sshd's own line), connection
+closes by an authenticating user, ``maximum authentication attempts exceeded`` and
+AllowUsers/DenyUsers refusals. For su and login, the PAM line (auth failure, session
+opened) counts only when the same process wrote no line of its own for that result.
+``message repeated N times: [ ... ]`` is parsed as its inner line with ``Count = N``.
+On loghub's OpenSSH_2k.log this gives the 520 ``Failed password`` lines, weighted 528.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
+
+import pandas as pd
+
+from hunting.schema import LOGONS, SYSLOG, conform
+
+SUCCESS: Final = "Success"
+FAILURE: Final = "Failure"
+NOTICE: Final = "Notice"  # about a logon attempt, but counted through another line
+
+SSH_PROCESSES: Final = frozenset({"sshd", "sshd-session", "sshd-auth"})
+SU_PROCESSES: Final = frozenset({"su"})
+LOGIN_PROCESSES: Final = frozenset({"login"})
+# PAM services that are a user logging in or switching user, and how we name them.
+_SERVICE_TYPE: Final = {
+    "sshd": "pam",
+    "su": "su",
+    "su-l": "su",
+    "login": "login",
+    "sudo": "sudo",
+    "sudo-i": "sudo",
+}
+
+BRUTE_FORCE_PRESETS: Final[dict[str, tuple[int, str]]] = {
+    "wazuh": (8, "120s"),  # rule 5712/5720 style: 8 failures in 2 minutes
+    "timesketch": (20, "1h"),
+    "sentinel": (16, "4h"),  # "more than 15 in 4 hours"
+}
+
+_TAIL = r"(?:\s+ssh2)?(?::\s.*)?(?:\s+\[preauth\])?\s*$"
+_IP = r"(?P<ip>\S+)"
+_PORT = r"(?P<port>\d+)"
+# PAM sessions that are a logon; cron, sudo, systemd-user ... sessions are not.
+_LOGON_SESSION_SERVICES: Final = frozenset(
+    {"sshd", "su", "su-l", "login", "gdm-password", "gdm-autologin", "lightdm", "sddm", "xrdp-sesman"}
+)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """One message form: a regex with named groups and what a match means."""
+
+    name: str
+    pattern: str
+    result: str  # Success | Failure | Notice; "method" picks Notice for "none"
+    logon_type: str  # constant, or "{method}" / "{service}" filled from the match
+    primary: bool = True  # False: a PAM echo, demoted to Notice when a primary line exists
+    invalid: bool | None = None  # None: from the "invalid" group
+
+
+_SSH_RULES: Final = (
+    _Rule("accepted", rf"^Accepted (?P<method>\S+) for (?P<user>.*) from {_IP} port {_PORT}{_TAIL}", SUCCESS, "{method}", invalid=False),
+    _Rule("failed", rf"^Failed (?P<method>\S+) for (?:(?P<invalid>invalid user) )?(?P<user>.*) from {_IP} port {_PORT}{_TAIL}", "method", "{method}"),
+    _Rule("invalid_user", rf"^(?:Invalid|Illegal) user (?P<user>.*) from {_IP}(?: port {_PORT})?{_TAIL}", NOTICE, "invalid_user", invalid=True),
+    _Rule("preauth_close", rf"^(?:Connection closed by|Connection reset by|Disconnected from|Disconnecting) (?P<invalid>invalid|authenticating) user (?P<user>.*) {_IP} port {_PORT}{_TAIL}", NOTICE, "preauth_close"),
+    _Rule("max_attempts", rf"^(?:error: )?maximum authentication attempts exceeded for (?:(?P<invalid>invalid user) )?(?P<user>.*) from {_IP} port {_PORT}{_TAIL}", NOTICE, "max_attempts"),
+    _Rule("denied", rf"^User (?P<user>.*) from {_IP} not allowed because .*$", NOTICE, "denied_user", invalid=False),
+    _Rule("pam_error", rf"^error: PAM: .*? for (?:(?P<invalid>illegal user|invalid user) )?(?P<user>.*) from {_IP}\s*$", NOTICE, "pam"),
+)  # fmt: skip
+
+_SU_RULES: Final = (
+    _Rule("su_to", r"^\(to (?P<user>\S+)\) (?P<by>\S*) on (?P<tty>\S+)\s*$", SUCCESS, "su", invalid=False),
+    _Rule("su_failed", r"^FAILED SU \(to (?P<user>\S+)\) (?P<by>\S*) on (?P<tty>\S+)\s*$", FAILURE, "su", invalid=False),
+    _Rule("su_shadow_ok", r"^Successful su for (?P<user>\S+) by (?P<by>\S+)\s*$", SUCCESS, "su", invalid=False),
+    _Rule("su_shadow_bad", r"^FAILED su for (?P<user>\S+) by (?P<by>\S+)\s*$", FAILURE, "su", invalid=False),
+    _Rule("su_plus", r"^\+ (?P<tty>\S+) (?P<by>[^:\s]+):(?P<user>\S+)\s*$", SUCCESS, "su", invalid=False),
+    _Rule("su_minus", r"^- (?P<tty>\S+) (?P<by>[^:\s]+):(?P<user>\S+)\s*$", FAILURE, "su", invalid=False),
+    _Rule("su_bad", r"^BAD SU (?P<by>\S+) to (?P<user>\S+) on (?P<tty>\S+)\s*$", FAILURE, "su", invalid=False),
+    _Rule("su_changing", r"^failed: (?P<tty>\S+) changing from (?P<by>\S+) to (?P<user>\S+)\s*$", FAILURE, "su", invalid=False),
+    _Rule("su_solaris_ok", r"^'su (?P<user>\S+)' succeeded for (?P<by>\S+) on (?P<tty>\S+)\s*$", SUCCESS, "su", invalid=False),
+    _Rule("su_solaris_bad", r"^'su (?P<user>\S+)' failed for (?P<by>\S+) on (?P<tty>\S+)\s*$", FAILURE, "su", invalid=False),
+    _Rule("su_old", r"^(?P<by>\S+) to (?P<user>\S+) on (?P<tty>\S+)\s*$", SUCCESS, "su", invalid=False),
+)  # fmt: skip
+
+_LOGIN_RULES: Final = (
+    _Rule("login_failed", r"^FAILED LOGIN\b.*? FOR '?(?P<user>.*?)'?, .*$", FAILURE, "login", invalid=False),
+    _Rule("login_root", r"^ROOT LOGIN\s+(?i:on)\s+'?(?P<tty>[^' ]+)'?(?: FROM '?(?P<ip>[^' ]+)'?)?\s*$", SUCCESS, "login", invalid=False),
+    _Rule("login_on", r"^LOGIN ON '?(?P<tty>[^' ]+)'? BY '?(?P<user>[^' ]+)'?(?: FROM '?(?P<ip>[^' ]+)'?)?\s*$", SUCCESS, "login", invalid=False),
+)  # fmt: skip
+
+# PAM lines of any process; the service comes from the tag or from "svc(pam_unix)" process names.
+_PAM_RULES: Final = (
+    _Rule("pam_auth_failure", r"^(?:pam_unix\((?P<service>[^:)]+):auth\): )?authentication failure;(?P<kv>.*)$", FAILURE, "{service}", primary=False, invalid=False),
+    _Rule("pam_more", r"^(?:PAM )?(?P<count>\d+) more authentication failures?;(?P<kv>.*)$", NOTICE, "pam", primary=False, invalid=False),
+    _Rule("pam_session", r"^(?:pam_unix\((?P<service>[^:)]+):session\): )?session opened for user (?P<user>[^\s(]+)(?:\(uid=\d+\))?(?: by (?P<by>[^\s(]*)(?:\(uid=\d+\))?)?\s*$", SUCCESS, "{service}", primary=False, invalid=False),
+)  # fmt: skip
+
+
+def _prepare(syslog: pd.DataFrame) -> pd.DataFrame:
+    """Conformed rows with a lower-case process, PAM service and cleaned message.
+
+    Solaris ``[ID 800047 auth.notice]`` prefixes and the old ``su(pam_unix)`` process
+    naming are undone here so one set of patterns serves every framing.
+    """
+    df = conform(syslog, SYSLOG)
+    proc = df["ProcessName"].fillna("").str.strip().str.lower()
+    old_pam = proc.str.extract(r"^(?P<svc>[\w.-]+)\(pam_unix\)$")["svc"]
+    df["_proc"] = old_pam.fillna(proc)
+    df["_old_pam_service"] = old_pam
+    msg = df["SyslogMessage"].fillna("").str.strip()
+    msg = msg.str.replace(r"^\[ID \d+ [\w.]+\]\s*", "", regex=True)
+    df["_msg"] = msg
+    df["_seq"] = range(len(df))
+    return df
+
+
+def _unwrap_repeats(msg: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """rsyslog's ``message repeated N times: [ line]`` → (inner line, N); others → (line, 1)."""
+    rep = msg.str.extract(r"^message repeated (?P<n>\d+) times: \[\s*(?P<inner>.*?)\s*\]$")
+    inner = rep["inner"].fillna(msg)
+    count = pd.to_numeric(rep["n"], errors="coerce").fillna(1).astype("Int64")
+    return inner, count
+
+
+def _apply_rules(df: pd.DataFrame, text: pd.Series, rules: Iterable[_Rule]) -> pd.DataFrame:
+    """Match each row against the rules in order (first match wins) and build logon rows."""
+    out: list[pd.DataFrame] = []
+    free = pd.Series(True, index=df.index)
+    for rule in rules:
+        if not free.any():
+            break
+        sub = text[free]
+        m = sub.str.extract("(?P<_hit>)" + rule.pattern)
+        hit = m["_hit"].notna()
+        if not hit.any():
+            continue
+        m = m[hit]
+        rows = df.loc[
+            m.index,
+            ["TimeGenerated", "Computer", "ProcessName", "ProcessID", "SyslogMessage", "_seq", "_proc"],
+        ]
+        rows = rows.copy()
+        rows["_rule"] = rule.name
+        rows["_primary"] = rule.primary
+        rows["User"] = m.get("user", pd.NA)
+        rows["SourceIP"] = m.get("ip", pd.NA)
+        if "kv" in m:  # PAM's "logname= uid=0 euid=0 tty=ssh ruser= rhost=1.2.3.4  user=root"
+            rows["User"] = m["kv"].str.extract(r"(?:^|\s)user=(\S*)")[0]
+            rows["SourceIP"] = m["kv"].str.extract(r"(?:^|\s)rhost=(\S*)")[0]
+        rows["SourcePort"] = m.get("port", pd.NA)
+        if "count" in m:
+            rows["Count"] = pd.to_numeric(m["count"], errors="coerce")
+        method = m["method"] if "method" in m else pd.Series(pd.NA, index=m.index, dtype="string")
+        service = m["service"] if "service" in m else pd.Series(pd.NA, index=m.index, dtype="string")
+        service = service.fillna(df.loc[m.index, "_old_pam_service"]).fillna(df.loc[m.index, "_proc"])
+        if rule.logon_type == "{method}":
+            rows["LogonType"] = method
+        elif rule.logon_type == "{service}":
+            rows["LogonType"] = service.map(lambda s: _SERVICE_TYPE.get(s, s), na_action="ignore")
+        else:
+            rows["LogonType"] = rule.logon_type
+        rows["_service"] = service
+        if rule.result == "method":
+            rows["Result"] = method.map(lambda x: NOTICE if x == "none" else FAILURE, na_action="ignore")
+        else:
+            rows["Result"] = rule.result
+        if rule.invalid is None:
+            rows["InvalidUser"] = m["invalid"].fillna("").str.startswith(("invalid", "illegal"))
+        else:
+            rows["InvalidUser"] = rule.invalid
+        out.append(rows)
+        free.loc[m.index] = False
+    if not out:
+        return pd.DataFrame()
+    return pd.concat(out)
+
+
+def _normalise_ip(ip: pd.Series) -> pd.Series:
+    """``::ffff:1.2.3.4`` → ``1.2.3.4``; brackets dropped; empty → NA. Host names are kept."""
+    ip = ip.astype("string").str.strip().str.strip("[]")
+    ip = ip.str.replace(r"(?i)^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$", r"\1", regex=True)
+    return ip.mask(ip == "")
+
+
+def _demote_echoes(rows: pd.DataFrame) -> pd.DataFrame:
+    """PAM lines become Notice when they echo sshd's own line or a su/login line of the same pid."""
+    secondary = ~rows["_primary"].astype(bool)
+    ssh_pam = secondary & rows["_proc"].isin(SSH_PROCESSES)
+    rows.loc[ssh_pam, "Result"] = NOTICE
+    rows.loc[ssh_pam, "LogonType"] = "pam"
+    # su/login: one counted row per process and result.
+    key = ["Computer", "_proc", "ProcessID", "Result"]
+    prim = rows[rows["_primary"].astype(bool) & rows["ProcessID"].notna()][key].drop_duplicates()
+    prim["_has_primary"] = True
+    merged = rows[key].merge(prim, on=key, how="left")["_has_primary"].fillna(False).to_numpy(dtype=bool)
+    echo = (
+        secondary & ~ssh_pam & pd.Series(merged, index=rows.index) & rows["Result"].isin([SUCCESS, FAILURE])
+    )
+    rows.loc[echo, "Result"] = NOTICE
+    return rows
+
+
+def logon_events(syslog: pd.DataFrame) -> pd.DataFrame:
+    """sshd/su/login logons and PAM authentication failures as LOGONS rows, oldest first."""
+    if syslog.empty:
+        return LOGONS.empty()
+    df = _prepare(syslog)
+    pam_line = df["_msg"].str.contains("pam_unix(", regex=False) | df["_old_pam_service"].notna()
+    pam_line = pam_line | df["_msg"].str.contains(r"^(?:PAM )?\d+ more authentication failure", regex=True)
+    ssh = df["_proc"].isin(SSH_PROCESSES)
+    su = df["_proc"].isin(SU_PROCESSES)
+    login = df["_proc"].isin(LOGIN_PROCESSES)
+    relevant = ssh | su | login | pam_line
+    df = df[relevant]
+    if df.empty:
+        return LOGONS.empty()
+    inner, count = _unwrap_repeats(df["_msg"])
+    parts = []
+    # PAM-tagged lines first (any process), then each program's own lines.
+    is_pam = pam_line[relevant]
+    parts.append(_apply_rules(df[is_pam], inner[is_pam], _PAM_RULES))
+    for mask, rules in ((ssh, _SSH_RULES), (su, _SU_RULES), (login, _LOGIN_RULES)):
+        m = mask[relevant] & ~is_pam
+        parts.append(_apply_rules(df[m], inner[m], rules))
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return LOGONS.empty()
+    rows = pd.concat(parts)
+    not_logon = (rows["_rule"] == "pam_session") & ~rows["_service"].isin(_LOGON_SESSION_SERVICES)
+    rows = rows[~not_logon]
+    if "Count" not in rows:
+        rows["Count"] = pd.NA
+    rows["Count"] = (
+        pd.to_numeric(rows["Count"], errors="coerce").astype("Int64").fillna(count.reindex(rows.index))
+    )
+    # su/login/sudo sessions name no remote host; "ROOT LOGIN" names root implicitly.
+    root_login = rows["_rule"] == "login_root"
+    rows.loc[root_login, "User"] = "root"
+    rows["User"] = rows["User"].astype("string")
+    rows["User"] = rows["User"].mask(rows["User"] == "")
+    rows["SourceIP"] = _normalise_ip(rows["SourceIP"])
+    rows = _demote_echoes(rows)
+    rows = rows.sort_values(["TimeGenerated", "_seq"], kind="stable")
+    return conform(rows, LOGONS)
+
+
+def _bursts_for(fails: pd.DataFrame, threshold: int, window: pd.Timedelta) -> pd.DataFrame:
+    """Episodes of failures per source IP (gaps longer than ``window`` split them)."""
+    fails = fails.sort_values(["SourceIP", "TimeGenerated"], kind="stable").reset_index(drop=True)
+    gap = fails.groupby("SourceIP", sort=False)["TimeGenerated"].diff()
+    new_episode = gap.isna() | (gap > window)
+    fails["_episode"] = new_episode.cumsum()
+    # Weighted failures in the trailing window ending at each attempt.
+    rolled = (
+        fails.set_index("TimeGenerated")
+        .groupby("_episode", sort=False)["Count"]
+        .rolling(window)
+        .sum()
+        .reset_index(drop=True)
+    )
+    fails["_peak"] = rolled.to_numpy()
+    agg = fails.groupby("_episode", sort=False).agg(
+        SourceIP=("SourceIP", "first"),
+        FirstAttempt=("TimeGenerated", "min"),
+        LastAttempt=("TimeGenerated", "max"),
+        Attempts=("Count", "sum"),
+        PeakInWindow=("_peak", "max"),
+        Users=("User", lambda s: sorted({str(u) for u in s.dropna()})),
+        Computers=("Computer", lambda s: sorted({str(c) for c in s.dropna()})),
+    )
+    return agg[agg["PeakInWindow"] >= threshold].reset_index(drop=True)
+
+
+def brute_force(logons: pd.DataFrame, *, threshold: int, window: str) -> pd.DataFrame:
+    """Bursts of at least ``threshold`` failures (weighted by Count) within ``window`` per source IP.
+
+    A burst is an episode of failures from one IP with no quiet gap longer than
+    ``window``, kept when some ``window``-long stretch inside it holds ``threshold``
+    failures. A success from the same IP at or after the burst's first attempt is
+    reported (time and user): the guess may have worked.
+    """
+    if threshold < 1:
+        raise ValueError(f"threshold must be at least 1, not {threshold}")
+    span = pd.Timedelta(window)
+    if span <= pd.Timedelta(0):
+        raise ValueError(f"window must be positive, not {window!r}")
+    cols = ["SourceIP", "FirstAttempt", "LastAttempt", "Attempts", "PeakInWindow", "UserCount", "Users",
+            "Computers", "SuccessFollowed", "SuccessTime", "SuccessUser"]  # fmt: skip
+    lg = conform(logons, LOGONS)
+    fails = lg[(lg["Result"] == FAILURE) & lg["SourceIP"].notna() & lg["TimeGenerated"].notna()].copy()
+    if fails.empty:
+        return _empty_bursts(cols)
+    fails["Count"] = fails["Count"].fillna(1).clip(lower=1)
+    bursts = _bursts_for(fails, threshold, span)
+    if bursts.empty:
+        return _empty_bursts(cols)
+    bursts["UserCount"] = bursts["Users"].map(len).astype("Int64")
+    ok = lg[(lg["Result"] == SUCCESS) & lg["SourceIP"].notna() & lg["TimeGenerated"].notna()]
+    ok = ok[["SourceIP", "TimeGenerated", "User"]].rename(
+        columns={"TimeGenerated": "SuccessTime", "User": "SuccessUser"}
+    )
+    bursts = bursts.sort_values("FirstAttempt", kind="stable")
+    ok = ok.sort_values("SuccessTime", kind="stable")
+    bursts["SourceIP"] = bursts["SourceIP"].astype("string")
+    ok = ok.astype({"SourceIP": "string"})
+    bursts = pd.merge_asof(
+        bursts, ok, left_on="FirstAttempt", right_on="SuccessTime", by="SourceIP", direction="forward"
+    )
+    bursts["SuccessFollowed"] = bursts["SuccessTime"].notna().astype("boolean")
+    bursts["Attempts"] = bursts["Attempts"].astype("Int64")
+    bursts["PeakInWindow"] = bursts["PeakInWindow"].astype("Int64")
+    bursts = bursts.sort_values(["Attempts", "FirstAttempt"], ascending=[False, True], kind="stable")
+    return bursts[cols].reset_index(drop=True)
+
+
+def _empty_bursts(cols: list[str]) -> pd.DataFrame:
+    dtypes = {"SourceIP": "string", "FirstAttempt": "datetime64[ns, UTC]", "LastAttempt": "datetime64[ns, UTC]",
+              "Attempts": "Int64", "PeakInWindow": "Int64", "UserCount": "Int64", "Users": "object",
+              "Computers": "object", "SuccessFollowed": "boolean", "SuccessTime": "datetime64[ns, UTC]",
+              "SuccessUser": "string"}  # fmt: skip
+    return pd.DataFrame({c: pd.Series(dtype=dtypes[c]) for c in cols})

@@ -1,0 +1,209 @@
+"""Process trees as a pyvis (vis-network) graph and as an indented table.
+
+Everything shown comes from the investigated host's logs, so it is attacker
+controlled. pyvis 0.3.2 embeds node data with Jinja ``tojson`` (a ``</script>``
+cannot break out), and vis-network 9 shows a string tooltip with ``innerText``,
+but pyvis switches to its own tooltip, set with ``innerHTML``, as soon as any
+title contains the text "href". So every log value is HTML-escaped, "href" gets
+a zero-width space, node ids are our own ProcKeys, and neither ``heading`` nor
+the select/filter menus (raw HTML, unescaped ids) are used. The price: an
+escaped tooltip shows ``&quot;`` where the command had ``"``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import zlib
+from collections.abc import Callable
+from typing import Any, Final, Literal, TypeAlias
+
+import pandas as pd
+from pyvis.network import Network
+
+from hunting.analysis.process_tree import DEFAULT_RENDER_LIMIT, guard_size
+from hunting.errors import HuntingError
+
+PALETTE: Final = (
+    "#8ecae6", "#a3d977", "#ffd166", "#cdb4db", "#f4a261", "#90e0ef",
+    "#b5e48c", "#ffafcc", "#e9c46a", "#bde0fe", "#d4a373", "#caffbf",
+)  # fmt: skip
+SYNTHETIC_COLOR: Final = "#e0e0e0"
+RISK_BORDER: Final = "#d00000"
+MAX_FIELD_CHARS: Final = 600
+_HREF = re.compile(r"h(?=ref)", re.IGNORECASE)
+_OPTIONS: Final[dict[str, Any]] = {
+    "layout": {
+        "hierarchical": {
+            "enabled": True,
+            "direction": "UD",
+            "sortMethod": "directed",
+            "levelSeparation": 90,
+            "nodeSpacing": 150,
+        }
+    },
+    "physics": {"enabled": False},
+    "interaction": {"hover": True, "tooltipDelay": 150, "navigationButtons": False},
+    "edges": {"arrows": {"to": {"enabled": True, "scaleFactor": 0.5}}, "smooth": False, "color": "#888888"},
+    "nodes": {"shape": "box", "font": {"face": "monospace", "size": 13}, "margin": 6},
+}
+
+RiskInput: TypeAlias = pd.Series | Callable[[pd.Series], pd.Series] | None
+
+
+def safe_text(value: object, limit: int = MAX_FIELD_CHARS) -> str:
+    """Log text made inert for HTML, including pyvis's "href" tooltip switch."""
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    text = str(value)
+    if len(text) > limit:
+        text = text[:limit] + f"… [{len(text) - limit} more characters]"
+    return _HREF.sub(lambda m: m.group(0) + "\u200b", html.escape(text, quote=True))
+
+
+def risk_texts(tree: pd.DataFrame, risk: RiskInput) -> pd.Series:
+    """Per-row rule text ("" where none): from a Series aligned on ``tree``'s index, or a callable.
+
+    A callable gets the Cmdline column and returns such a Series; values may be
+    a string or a list of rule ids/descriptions.
+    """
+    if risk is None:
+        return pd.Series("", index=tree.index, dtype="object")
+    found = risk(tree["Cmdline"]) if callable(risk) else risk
+    aligned = found.reindex(tree.index)
+    return aligned.map(_join_rules).astype("object")
+
+
+def tree_network(
+    tree: pd.DataFrame,
+    *,
+    color_by: Literal["exe", "user"] = "exe",
+    risk: RiskInput = None,
+    max_nodes: int = DEFAULT_RENDER_LIMIT,
+) -> Network:
+    """The pyvis Network for ``tree`` (rows of ``build_tree`` or one of its scopes)."""
+    if color_by not in ("exe", "user"):
+        raise HuntingError(f"color_by must be 'exe' or 'user', not {color_by!r}")
+    too_many = guard_size(len(tree), max_nodes)
+    if too_many:
+        raise HuntingError(too_many)
+    rules = risk_texts(tree, risk)
+    net = Network(height="700px", width="100%", directed=True, cdn_resources="in_line")
+    net.options = dict(_OPTIONS)
+    keys = set(tree["ProcKey"].astype(str))
+    for (_, row), rule in zip(tree.iterrows(), rules, strict=True):
+        node = _node(row, color_by, rule)
+        net.nodes.append(node)
+        net.node_ids.append(node["id"])
+        net.node_map[node["id"]] = node
+        parent = row["ParentKey"]
+        if pd.notna(parent) and str(parent) in keys:
+            net.edges.append({"from": str(parent), "to": node["id"], "arrows": "to"})
+    return net
+
+
+def tree_html(
+    tree: pd.DataFrame,
+    *,
+    color_by: Literal["exe", "user"] = "exe",
+    risk: RiskInput = None,
+    max_nodes: int = DEFAULT_RENDER_LIMIT,
+) -> str:
+    """Self-contained HTML (vis-network inlined, works offline in an iframe srcdoc)."""
+    net = tree_network(tree, color_by=color_by, risk=risk, max_nodes=max_nodes)
+    return str(net.generate_html())
+
+
+def tree_table(tree: pd.DataFrame) -> pd.DataFrame:
+    """The same rows in the same (depth-first) order, with an indented Process column for tables/CSV."""
+    depth = tree["Depth"].fillna(0).astype("int64").tolist()
+    indent = pd.Series(
+        ["    " * (d - 1) + "└─ " if d > 0 else "" for d in depth], index=tree.index, dtype="string"
+    )
+    out = pd.DataFrame(
+        {
+            "Time": tree["TimeGenerated"],
+            "Computer": tree["Computer"],
+            "Process": indent + tree["Name"].fillna("?").astype("string"),
+            "Command": tree["Cmdline"],
+            "User": tree["User"],
+            "LoginUser": tree["LoginUser"],
+            "Ses": tree["Ses"],
+            "Pid": tree["Pid"],
+            "Ppid": tree["Ppid"],
+            "Exe": tree["Exe"],
+            "Cwd": tree["Cwd"],
+            "Path": tree["Path"],
+            "Depth": tree["Depth"],
+            "Descendants": tree["DescendantCount"],
+            "Synthetic": tree["IsSynthetic"],
+            "ProcKey": tree["ProcKey"],
+            "ParentKey": tree["ParentKey"],
+        },
+        index=tree.index,
+    )
+    return out
+
+
+def _join_rules(value: object) -> str:
+    if isinstance(value, list | tuple | set):
+        return "; ".join(str(v) for v in value if v is not None and str(v))
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return str(value)
+
+
+def _color(value: object) -> str:
+    text = "" if value is None or value is pd.NA else str(value)
+    return PALETTE[zlib.crc32(text.encode("utf-8", "replace")) % len(PALETTE)]
+
+
+def _node(row: pd.Series, color_by: str, rule: str) -> dict[str, Any]:
+    key = str(row["ProcKey"])
+    synthetic = bool(row["IsSynthetic"])
+    name = safe_text(row["Name"], 60)
+    label = f"{name}\n{safe_text(row['Pid'])}"
+    fill = SYNTHETIC_COLOR if synthetic else _color(row["Exe"] if color_by == "exe" else row["User"])
+    node: dict[str, Any] = {
+        "id": key,
+        "label": label,
+        "title": _title(row, rule),
+        "shape": "box",
+        "color": {"background": fill, "border": "#555555"},
+        "borderWidth": 1,
+    }
+    if synthetic:
+        node["shapeProperties"] = {"borderDashes": [4, 4]}
+    if rule:
+        node["label"] = "⚠ " + label
+        node["color"] = {"background": fill, "border": RISK_BORDER}
+        node["borderWidth"] = 4
+    return node
+
+
+def _title(row: pd.Series, rule: str) -> str:
+    if bool(row["IsSynthetic"]):
+        return (
+            f"unknown parent pid {safe_text(row['Pid'])} on {safe_text(row['Computer'])}\n"
+            "(its start is not in the data: started before logging, or forked without exec)"
+        )
+    time = row["TimeGenerated"]
+    lines = [
+        f"{safe_text(row['Name'], 120)}  pid {safe_text(row['Pid'])} (ppid {safe_text(row['Ppid'])})",
+        f"time: {time.isoformat() if pd.notna(time) else '?'}",
+        f"host: {safe_text(row['Computer'])}",
+        f"user: {safe_text(row['User'])} (uid {safe_text(row['Uid'])}, euid {safe_text(row['Euid'])})",
+        f"login user: {safe_text(row['LoginUser'])} (auid {safe_text(row['Auid'])}, "
+        f"session {safe_text(row['Ses'])}, tty {safe_text(row['Tty'])})",
+        f"exe: {safe_text(row['Exe'])}",
+        f"cwd: {safe_text(row['Cwd'])}",
+        f"command: {safe_text(row['Cmdline'])}",
+        f"path: {safe_text(row['Path'])}",
+    ]
+    if pd.notna(row["Success"]) and str(row["Success"]) != "yes":
+        lines.append(f"success: {safe_text(row['Success'])}")
+    if pd.notna(row["Key"]) and str(row["Key"]) not in ("", "(null)"):
+        lines.append(f"audit key: {safe_text(row['Key'])}")
+    if rule:
+        lines.append(f"RISK: {safe_text(rule)}")
+    return "\n".join(lines)

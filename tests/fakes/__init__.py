@@ -1,0 +1,1 @@
+"""Local fakes of outside services (threat-intelligence APIs, Log Analytics) for tests."""

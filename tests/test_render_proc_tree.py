@@ -1,0 +1,128 @@
+"""Process tree HTML: hostile log text never reaches the page unescaped; the table view."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pytest
+
+from hunting.analysis.process_tree import build_tree, process_events
+from hunting.errors import HuntingError
+from hunting.render.proc_tree_html import safe_text, tree_html, tree_network, tree_table
+from hunting.schema import AUDIT, conform
+
+T0 = pd.Timestamp("2024-03-01 10:00:00", tz="UTC")
+SCRIPT = "<script>alert(1)</script>"
+IMG = "<img src=x onerror=alert(1)>"
+HREF = "<a href=javascript:alert(1)>x</a>"
+QUOTES = 'it\'s "quoted"'
+
+
+def hostile_tree() -> pd.DataFrame:
+    rows = [
+        (900, 1, "/usr/sbin/sshd", "sshd: bob", "h1"),
+        (901, 900, f"/tmp/{IMG}", f"bash -c '{SCRIPT}'", "h1"),
+        (902, 901, "/usr/bin/curl", f"curl {HREF} {QUOTES}", "h1"),
+        (903, 4242, "/bin/ls", "ls", f"host{SCRIPT}"),
+    ]
+    frame = pd.DataFrame(
+        [
+            {
+                "TimeGenerated": T0 + pd.Timedelta(seconds=i),
+                "Computer": host,
+                "EventId": f"{int(T0.timestamp()) + i}.000:{i}",
+                "EventType": "SYSCALL",
+                "RecordTypes": "SYSCALL,EXECVE",
+                "Pid": pid,
+                "Ppid": ppid,
+                "Uid": 0,
+                "Auid": 1000,
+                "Exe": exe,
+                "Cmdline": cmd,
+            }
+            for i, (pid, ppid, exe, cmd, host) in enumerate(rows)
+        ]
+    )
+    return build_tree(process_events(conform(frame, AUDIT), users={0: "root", 1000: f"bob{IMG}"}))
+
+
+def embedded_nodes(page: str) -> list[dict[str, object]]:
+    m = re.search(r"nodes = new vis\.DataSet\((\[.*?\])\);", page, re.DOTALL)
+    assert m, "node data not found in the page"
+    return json.loads(m.group(1))
+
+
+def test_tree_html_hostile_text_escaped() -> None:
+    tree = hostile_tree()
+    page = tree_html(tree, risk=pd.Series({2: ["R1 " + SCRIPT]}, dtype="object"))
+    for raw in (SCRIPT, IMG, HREF, "<img", "<a href", "href=javascript"):
+        assert raw not in page
+    nodes = {n["id"]: n for n in embedded_nodes(page)}
+    titles = "\n".join(str(n["title"]) for n in nodes.values())
+    labels = "\n".join(str(n["label"]) for n in nodes.values())
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in titles
+    assert "&lt;img src=x onerror=alert(1)&gt;" in labels + titles
+    assert "it&#x27;s &quot;quoted&quot;" in titles
+    assert "h\u200bref=javascript" in titles
+    assert "href" not in titles.lower()
+    for raw in (SCRIPT, IMG, "<a ", "'", '"'):
+        assert raw not in titles and raw not in labels
+
+
+def test_tree_html_uses_plain_tooltips_offline_and_no_heading() -> None:
+    page = tree_html(hostile_tree())
+    assert "popup.innerHTML" not in page  # pyvis's href tooltip template is not switched on
+    assert "<h1></h1>" in page  # no heading text
+    assert "<script src=" not in page  # vis-network is inlined (works in an iframe srcdoc)
+    assert "hierarchical" in page
+
+
+def test_tree_network_node_ids_are_prockeys_and_edges_follow_parents() -> None:
+    tree = hostile_tree()
+    net = tree_network(tree)
+    ids = [n["id"] for n in net.nodes]
+    assert ids == tree["ProcKey"].tolist()
+    assert all(re.fullmatch(r"[pu][0-9a-f]{16}", i) for i in ids)
+    child = tree[tree["Pid"] == 902].iloc[0]
+    assert {"from": child["ParentKey"], "to": child["ProcKey"], "arrows": "to"} in net.edges
+    assert len(net.edges) == len(tree) - 2  # two roots: pid 1 on h1, pid 4242 on the hostile host
+
+
+def test_tree_network_risk_highlight_and_colors() -> None:
+    tree = hostile_tree()
+    risk = pd.Series([None, None, "download", ["a", "b"], None, None], index=tree.index, dtype="object")
+    nodes = tree_network(tree, risk=risk, color_by="user").nodes
+    flagged = [n for n in nodes if n["borderWidth"] == 4]
+    assert len(flagged) == 2
+    assert "RISK: download" in flagged[0]["title"] and "RISK: a; b" in flagged[1]["title"]
+    called = tree_network(tree, risk=lambda cmd: cmd.str.contains("curl").map({True: "curl"})).nodes
+    assert sum(n["borderWidth"] == 4 for n in called) == 1
+
+
+def test_tree_network_too_many_nodes() -> None:
+    with pytest.raises(HuntingError, match="too many"):
+        tree_network(hostile_tree(), max_nodes=3)
+    with pytest.raises(HuntingError, match="color_by"):
+        tree_network(hostile_tree(), color_by="pid")  # type: ignore[arg-type]
+
+
+def test_safe_text() -> None:
+    assert safe_text(pd.NA) == ""
+    assert safe_text("HREF=x") == "H\u200bREF=x"
+    assert safe_text("a" * 10, limit=4) == "aaaa… [6 more characters]"
+
+
+def test_tree_table_same_rows_indented() -> None:
+    tree = hostile_tree()
+    table = tree_table(tree)
+    assert table.index.equals(tree.index)
+    assert table["Process"].tolist()[:4] == ["[pid 1]", "└─ sshd", "    └─ " + IMG, "        └─ curl"]
+    assert table["Command"].iloc[3] == f"curl {HREF} {QUOTES}"
+
+
+def test_tree_table_and_html_empty_tree() -> None:
+    empty = build_tree(process_events(AUDIT.empty()))
+    assert tree_table(empty).empty
+    assert embedded_nodes(tree_html(empty)) == []
