@@ -180,6 +180,21 @@ FLOWS = Table(
     "AzureNetworkAnalytics_CL flows as msticpy's query projects them.",
 )
 
+HOST_USERS = Table(
+    "HostUsers",
+    (
+        ("TimeGenerated", TIME),  # mtime of the passwd file it came from
+        ("Computer", TEXT),
+        ("User", TEXT),
+        ("Uid", INT),
+        ("Gid", INT),
+        ("Gecos", TEXT),
+        ("Home", TEXT),
+        ("Shell", TEXT),
+    ),
+    "Accounts from the host's own /etc/passwd (uid -> name without asking the analyst's machine).",
+)
+
 # Derived from Syslog by hunting.analysis parsers.
 LOGONS = Table(
     "LogonEvents",
@@ -258,7 +273,7 @@ ACCOUNTS = Table(
     "User and group creations, changes and deletions, password changes.",
 )
 
-STORED_TABLES: Final = (SYSLOG, AUDIT, ALERTS, HEARTBEAT, FLOWS)
+STORED_TABLES: Final = (SYSLOG, AUDIT, ALERTS, HEARTBEAT, FLOWS, HOST_USERS)
 ALL_TABLES: Final = (*STORED_TABLES, LOGONS, SUDO, CRON, ACCOUNTS)
 BY_NAME: Final = {t.name: t for t in ALL_TABLES}
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from hunting.readers import ProgressFn, cache_dir, iter_files, read_cached
 from hunting.readers.base import FileAccount, ReadOptions
-from hunting.schema import AUDIT, BY_NAME, STORED_TABLES, SYSLOG, conform
+from hunting.schema import AUDIT, BY_NAME, HOST_USERS, STORED_TABLES, SYSLOG, conform
 
 
 def _bindable(value: object) -> object:
@@ -89,8 +89,9 @@ class Store:
             if progress:
                 progress(i, len(files), str(f))
             reads.append((f, read_cached(f, options, cache)))
-        # Raw audit.log has no host name (auditd's name_format defaults to NONE): such
-        # events take the host of the syslog files in the same folder or its parent.
+        # Raw audit.log has no host name (auditd's name_format defaults to NONE), nor has
+        # a passwd file: their rows take the host of the syslog files in the same folder
+        # or its parent (the layout of a collected /var/log and /etc).
         syslog_hosts: dict[Path, str] = {}
         for f, r in reads:
             if SYSLOG.name in r.parquet:
@@ -103,7 +104,7 @@ class Store:
         for f, r in reads:
             for table, pq in r.parquet.items():
                 hint = ""
-                if table == AUDIT.name:
+                if table in (AUDIT.name, HOST_USERS.name):
                     hint = syslog_hosts.get(f.parent) or syslog_hosts.get(f.parent.parent) or ""
                 self._insert_parquet(table, pq, hint)
             if progress:

@@ -58,7 +58,7 @@ def folium_map(points: pd.DataFrame, *, color: str = "Result") -> object:
     """A folium map with escaped popups (needs internet for Leaflet and tiles)."""
     import folium
 
-    fmap = folium.Map(location=[20, 0], zoom_start=2, tiles="cartodbpositron")
+    fmap = folium.Map(location=[20, 0], zoom_start=2, tiles="OpenStreetMap")
     for row in points.dropna(subset=["Latitude", "Longitude"]).itertuples(index=False):
         fields = row._asdict()
         popup = "<br>".join(

@@ -24,7 +24,7 @@ from hunting.readers.base import FileAccount, Reader, ReadOptions, ReadResult
 from hunting.schema import BY_NAME, conform
 
 # Bump when any reader's output changes, so cached parses are not reused.
-READER_VERSION = "1"
+READER_VERSION = "2"
 SNIFF_LINES = 30
 MAX_FILE_BYTES = 4 * 1024**3
 ProgressFn = Callable[[int, int, str], None]
@@ -34,10 +34,11 @@ def readers() -> list[Reader]:
     """Readers in sniffing order: the strictest signatures first."""
     from hunting.readers.auditd import AUDITD_READER
     from hunting.readers.journald import JOURNALD_READER
+    from hunting.readers.passwd import PASSWD_READER
     from hunting.readers.sentinel import SENTINEL_READER
     from hunting.readers.syslog import SYSLOG_READER
 
-    return [AUDITD_READER, JOURNALD_READER, SENTINEL_READER, SYSLOG_READER]
+    return [AUDITD_READER, JOURNALD_READER, SENTINEL_READER, PASSWD_READER, SYSLOG_READER]
 
 
 def cache_dir() -> Path:

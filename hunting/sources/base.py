@@ -64,6 +64,10 @@ class Source(Protocol):
 
     def network_flows(self, host: str, tr: TimeRange) -> pd.DataFrame: ...
 
+    def host_users(self, host: str) -> pd.DataFrame:
+        """The host's accounts (HostUsers) from its own passwd data; empty when none was given."""
+        ...
+
     def ingest_report(self) -> list[FileAccount]:
         """Per-file accounting of what was read (empty for remote sources)."""
         ...

@@ -18,6 +18,7 @@ from hunting.schema import (
     CRON,
     FLOWS,
     HEARTBEAT,
+    HOST_USERS,
     LOGONS,
     SUDO,
     SYSLOG,
@@ -143,6 +144,10 @@ class LocalSource:
 
     def network_flows(self, host: str, tr: TimeRange) -> pd.DataFrame:
         return self._rows(FLOWS, host, tr)
+
+    def host_users(self, host: str) -> pd.DataFrame:
+        text, params = sql("host_users", host=host)
+        return conform(self.store.query(text, params), HOST_USERS)
 
     def ingest_report(self) -> list[FileAccount]:
         return list(self.store.accounts)
