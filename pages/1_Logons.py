@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import streamlit as st
-from hunting.analysis.geo import geolocate
-from hunting.analysis.logons import BRUTE_FORCE_PRESETS, brute_force
-from hunting.analysis.sessions import flag_alerts, logon_sessions
 from streamlit_folium import st_folium
 
+from hunting.analysis.geo import geolocate
+from hunting.analysis.logons import BRUTE_FORCE_PRESETS, brute_force, by_source_ip, counted, logon_totals
+from hunting.analysis.sessions import flag_alerts, logon_sessions
 from ui.charts import RESULT_SCALE, bar_counts, event_timeline
 from ui.context import explain_empty, sidebar
 from ui.maps import folium_map, world_map
+from ui.safe import table
 
 st.set_page_config(page_title="Logons", page_icon="🔑", layout="wide")
 hunt = sidebar()
@@ -21,19 +22,22 @@ if logons.empty:
     explain_empty(hunt, "logon events", "Syslog")
     st.stop()
 
-weights = logons["Count"].fillna(1)
-ok = int(weights[logons["Result"] == "Success"].sum())
-bad = int(weights[logons["Result"] == "Failure"].sum())
+totals = logon_totals(logons)
+rows = counted(logons)
+weights = rows["Count"].fillna(1)
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("Successful logons", f"{ok:,}")
-m2.metric("Failed logons", f"{bad:,}")
-m3.metric("Accounts", logons["User"].nunique())
-m4.metric("Source IPs", logons["SourceIP"].dropna().nunique())
+m1.metric("Successful logons", f"{totals['success']:,}")
+m2.metric("Failed logons", f"{totals['failure']:,}")
+m3.metric("Accounts", f"{totals['accounts']:,}")
+m4.metric("Source IPs", f"{totals['source_ips']:,}")
+st.caption(
+    "Failures are weighted by rsyslog's `message repeated N times`; pre-authentication notices are kept but not counted."
+)
 
 st.subheader("Timeline")
 st.altair_chart(
     event_timeline(
-        logons,
+        rows,
         y="Result",
         color="Result",
         color_scale=RESULT_SCALE,
@@ -44,12 +48,10 @@ st.altair_chart(
 )
 
 by_account = (
-    logons.assign(Count=weights).groupby(["User", "Result"], dropna=False, as_index=False)["Count"].sum()
+    rows.assign(Count=weights).groupby(["User", "Result"], dropna=False, as_index=False)["Count"].sum()
 )
 by_process = (
-    logons.assign(Count=weights)
-    .groupby(["ProcessName", "Result"], dropna=False, as_index=False)["Count"]
-    .sum()
+    rows.assign(Count=weights).groupby(["ProcessName", "Result"], dropna=False, as_index=False)["Count"].sum()
 )
 c1, c2 = st.columns(2)
 with c1:
@@ -69,12 +71,7 @@ with c2:
     st.altair_chart(bar_counts(by_process, category="ProcessName", color="Result"), width="stretch")
 
 st.subheader("Where logons came from")
-ips = (
-    logons.dropna(subset=["SourceIP"])
-    .assign(Count=weights)
-    .groupby(["SourceIP", "Result"], as_index=False)
-    .agg(Count=("Count", "sum"), Users=("User", lambda s: ", ".join(sorted(set(map(str, s.dropna())))[:10])))
-)
+ips = by_source_ip(logons)
 if ips.empty:
     st.info("No source IP addresses in these logons (local logons only).")
 else:
@@ -113,7 +110,7 @@ st.caption(f"Rule applied: at least {threshold} failures from one source IP with
 if bursts.empty:
     st.success("No source IP reached this threshold.")
 else:
-    st.dataframe(bursts, hide_index=True)
+    st.dataframe(table(bursts), hide_index=True)
     failures = logons[(logons["Result"] == "Failure") & logons["SourceIP"].isin(bursts["SourceIP"])]
     st.altair_chart(
         event_timeline(
@@ -137,9 +134,9 @@ else:
     picked = st.dataframe(
         sessions, hide_index=True, on_select="rerun", selection_mode="single-row", key="logons_sessions"
     )
-    rows = picked.selection.rows if picked else []
-    if rows:
-        chosen = sessions.iloc[rows[0]]
+    selected = picked.selection.rows if picked else []
+    if selected:
+        chosen = sessions.iloc[selected[0]]
         st.session_state["hunt_session"] = chosen.to_dict()
         st.success("Session selected: the Session detail page now scopes to it.")
         st.page_link("pages/2_Session_detail.py", label="Open session detail", icon="🔎")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,3 +18,16 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real public logs not found at {SHARED_DATA} (../shared is beside the project in CI)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Parse caches and the demo go to a per-run folder, never the user's real cache."""
+    folder = tmp_path_factory.mktemp("hunting-cache")
+    old = os.environ.get("HUNTING_CACHE_DIR")
+    os.environ["HUNTING_CACHE_DIR"] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop("HUNTING_CACHE_DIR", None)
+    else:
+        os.environ["HUNTING_CACHE_DIR"] = old

@@ -46,6 +46,23 @@ class SourceSpec:
     workspace: str = ""
 
 
+def _url_index(key: str, options: list[str], default: int) -> int:
+    """Initial choice from the URL (?host=web01): bound widgets also read it in the browser,
+    and this makes the same link work where binding does not apply (AppTest, first run)."""
+    value = st.query_params.get(key)
+    return options.index(value) if value in options else default
+
+
+def _url_time(key: str, default: datetime) -> datetime:
+    value = st.query_params.get(key)
+    if value:
+        try:
+            return as_utc(value).replace(tzinfo=None)
+        except (ValueError, TypeError):
+            pass
+    return default
+
+
 def _progress_status(label: str) -> Callable[[int, int, str], None]:
     bar = st.progress(0.0, text=label)
 
@@ -126,9 +143,11 @@ def _save_uploads(files: list[Any]) -> str:
 
 def _source_controls() -> SourceSpec:
     sb = st.sidebar
+    kinds = list(KIND_LABELS)
     kind = sb.radio(
         "Data source",
-        list(KIND_LABELS),
+        kinds,
+        index=_url_index("source", kinds, 0),
         format_func=KIND_LABELS.__getitem__,
         key="source",
         bind="query-params",
@@ -178,6 +197,7 @@ def _time_controls(host_row: pd.Series) -> TimeRange:
     ref_choice = sb.radio(
         "Relative to",
         ["last", "now"],
+        index=_url_index("ref", ["last", "now"], 0),
         format_func={"last": "the host's last event", "now": "now"}.__getitem__,
         horizontal=True,
         key="ref",
@@ -188,7 +208,7 @@ def _time_controls(host_row: pd.Series) -> TimeRange:
     preset = sb.selectbox(
         "Time range",
         list(PRESETS),
-        index=1,
+        index=_url_index("range", list(PRESETS), 1),
         format_func=PRESET_LABELS.__getitem__,
         key="range",
         bind="query-params",
@@ -200,11 +220,11 @@ def _time_controls(host_row: pd.Series) -> TimeRange:
     lo, hi = (reference - MAX_BACK).replace(tzinfo=None), (reference + MAX_FORWARD).replace(tzinfo=None)
     default_start = max(lo, (reference - timedelta(days=1)).replace(tzinfo=None))
     start = sb.datetime_input(
-        "Start (UTC)", value=default_start, min_value=lo, max_value=hi, key="start",
+        "Start (UTC)", value=_url_time("start", default_start), min_value=lo, max_value=hi, key="start",
         bind="query-params", persist_state="session",
     )  # fmt: skip
     end = sb.datetime_input(
-        "End (UTC)", value=reference.replace(tzinfo=None), min_value=lo, max_value=hi, key="end",
+        "End (UTC)", value=_url_time("end", reference.replace(tzinfo=None)), min_value=lo, max_value=hi, key="end",
         bind="query-params", persist_state="session",
     )  # fmt: skip
     if start is None or end is None or end <= start:
@@ -250,7 +270,7 @@ def sidebar() -> Hunt:
     host = st.sidebar.selectbox(
         f"Host ({len(names)} found)",
         names,
-        index=_default_host(hosts),
+        index=_url_index("host", names, _default_host(hosts)),
         key="host",
         bind="query-params",
         persist_state="session",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
+
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&=\"'])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -20,3 +22,20 @@ def plain(text: object, limit: int = 500) -> str:
 def md(text: object, limit: int = 500) -> str:
     """Log text inside st.markdown/st.info: every Markdown and HTML character escaped."""
     return _MD_SPECIAL.sub(r"\\\1", plain(text, limit))
+
+
+def table(df: pd.DataFrame) -> pd.DataFrame:
+    """A frame st.dataframe can show: list/dict cells (e.g. users tried) become text."""
+    out = df.copy()
+    for col in out.columns:
+        if (out[col].dtype == object or str(out[col].dtype).startswith("list")) and out[col].map(
+            lambda v: isinstance(v, (list, tuple, dict, set)) or hasattr(v, "tolist")
+        ).any():
+            out[col] = out[col].map(
+                lambda v: (
+                    ", ".join(map(str, v.tolist() if hasattr(v, "tolist") else v))
+                    if isinstance(v, (list, tuple, set)) or hasattr(v, "tolist")
+                    else v
+                )
+            )
+    return out

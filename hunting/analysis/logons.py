@@ -328,3 +328,39 @@ def _empty_bursts(cols: list[str]) -> pd.DataFrame:
               "Computers": "object", "SuccessFollowed": "boolean", "SuccessTime": "datetime64[ns, UTC]",
               "SuccessUser": "string"}  # fmt: skip
     return pd.DataFrame({c: pd.Series(dtype=dtypes[c]) for c in cols})
+
+
+def counted(logons: pd.DataFrame) -> pd.DataFrame:
+    """Only the Success and Failure rows (Notice rows describe attempts counted elsewhere)."""
+    return logons[logons["Result"].isin([SUCCESS, FAILURE])]
+
+
+def logon_totals(logons: pd.DataFrame) -> dict[str, int]:
+    """Headline numbers, weighted by Count so `message repeated N times` counts N."""
+    rows = counted(logons)
+    weight = rows["Count"].fillna(1).astype("int64")
+    return {
+        "success": int(weight[rows["Result"] == SUCCESS].sum()),
+        "failure": int(weight[rows["Result"] == FAILURE].sum()),
+        "accounts": int(rows["User"].dropna().nunique()),
+        "source_ips": int(rows["SourceIP"].dropna().nunique()),
+    }
+
+
+def by_source_ip(logons: pd.DataFrame) -> pd.DataFrame:
+    """Attempts per source IP and result, with the accounts tried (for maps and tables)."""
+    rows = counted(logons).dropna(subset=["SourceIP"])
+    if rows.empty:
+        return pd.DataFrame(columns=["SourceIP", "Result", "Count", "Users", "FirstSeen", "LastSeen"])
+    rows = rows.assign(Count=rows["Count"].fillna(1).astype("int64"))
+    return (
+        rows.groupby(["SourceIP", "Result"], as_index=False)
+        .agg(
+            Count=("Count", "sum"),
+            Users=("User", lambda s: ", ".join(sorted({str(u) for u in s.dropna()})[:10])),
+            FirstSeen=("TimeGenerated", "min"),
+            LastSeen=("TimeGenerated", "max"),
+        )
+        .sort_values("Count", ascending=False)
+        .reset_index(drop=True)
+    )

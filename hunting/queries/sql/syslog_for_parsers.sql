@@ -4,4 +4,4 @@ SELECT * FROM Syslog
 WHERE lower(Computer) = lower($host)
   AND TimeGenerated >= $start AND TimeGenerated < $end
   AND (lower(ProcessName) IN (SELECT unnest($processes)) OR Facility IN ('auth', 'authpriv'))
-ORDER BY TimeGenerated
+ORDER BY TimeGenerated, rowid

@@ -3,5 +3,5 @@
 SELECT * FROM "{table}"
 WHERE lower(Computer) = lower($host)
   AND TimeGenerated >= $start AND TimeGenerated < $end
-ORDER BY TimeGenerated
+ORDER BY TimeGenerated, rowid
 LIMIT $limit
