@@ -42,8 +42,8 @@ st.subheader("Host record")
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("OS", plain(f"{rec.os_name} {rec.os_version}".strip() or rec.os_type or "unknown", 60))
 c2.metric("Location", plain(rec.country or "unknown", 60))
-c3.metric("First seen (all data)", f"{rec.first_seen:%Y-%m-%d %H:%M}" if rec.first_seen is not None else "–")
-c4.metric("Last seen (all data)", f"{rec.last_seen:%Y-%m-%d %H:%M}" if rec.last_seen is not None else "–")
+c3.metric("First seen (UTC)", f"{rec.first_seen:%b %d %H:%M}" if rec.first_seen is not None else "–")
+c4.metric("Last seen (UTC)", f"{rec.last_seen:%b %d %H:%M}" if rec.last_seen is not None else "–")
 if rec.ips:
     st.dataframe(
         pd.DataFrame({"IP address": list(rec.ips), "Scope": list(rec.ips.values())}),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any, Literal
 
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from hunting.errors import HuntingError
 from hunting.readers.base import ReadOptions
@@ -63,32 +63,21 @@ def _url_time(key: str, default: datetime) -> datetime:
     return default
 
 
-def _progress_status(label: str) -> Callable[[int, int, str], None]:
-    bar = st.progress(0.0, text=label)
-
-    def update(i: int, n: int, what: str) -> None:
-        bar.progress(min(1.0, i / max(n, 1)), text=f"{label}: {Path(what).name} ({i}/{n})")
-
-    return update
-
-
 @st.cache_resource(max_entries=4, show_spinner=False)
 def open_source(spec: SourceSpec) -> Source:
-    """Open (and for local files, parse once) a source; shared by all sessions."""
+    """Open (and for local files, parse once) a source; shared by all sessions.
+
+    No elements are drawn in here: Streamlit would replay them on every cache hit.
+    """
     from hunting.sources.local import LocalSource
 
     options = ReadOptions(year=spec.year, tz=spec.tz)
     if spec.kind == "demo":
-        from hunting.demo.scenario import demo_dir
+        from hunting.demo.scenario import demo_log_paths
 
-        with st.status("Preparing the demo scenario…", expanded=False):
-            path = demo_dir()
-            return LocalSource.from_paths(
-                [path], options, name="built-in demo", progress=_progress_status("Reading")
-            )
+        return LocalSource.from_paths(demo_log_paths(), options, name="built-in demo")
     if spec.kind == "files":
-        with st.status("Reading log files…", expanded=False):
-            return LocalSource.from_paths(spec.paths, options, progress=_progress_status("Reading"))
+        return LocalSource.from_paths(spec.paths, options)
     from ui.loganalytics import open_loganalytics
 
     return open_loganalytics(spec.workspace)
@@ -150,7 +139,6 @@ def _source_controls() -> SourceSpec:
         index=_url_index("source", kinds, 0),
         format_func=KIND_LABELS.__getitem__,
         key="source",
-        bind="query-params",
         persist_state="session",
     )
     if kind == "files":
@@ -201,7 +189,6 @@ def _time_controls(host_row: pd.Series) -> TimeRange:
         format_func={"last": "the host's last event", "now": "now"}.__getitem__,
         horizontal=True,
         key="ref",
-        bind="query-params",
         persist_state="session",
     )
     reference = last if ref_choice == "last" else as_utc(datetime.now().astimezone())
@@ -211,7 +198,6 @@ def _time_controls(host_row: pd.Series) -> TimeRange:
         index=_url_index("range", list(PRESETS), 1),
         format_func=PRESET_LABELS.__getitem__,
         key="range",
-        bind="query-params",
         persist_state="session",
     )
     delta = PRESETS[preset]
@@ -220,12 +206,10 @@ def _time_controls(host_row: pd.Series) -> TimeRange:
     lo, hi = (reference - MAX_BACK).replace(tzinfo=None), (reference + MAX_FORWARD).replace(tzinfo=None)
     default_start = max(lo, (reference - timedelta(days=1)).replace(tzinfo=None))
     start = sb.datetime_input(
-        "Start (UTC)", value=_url_time("start", default_start), min_value=lo, max_value=hi, key="start",
-        bind="query-params", persist_state="session",
+        "Start (UTC)", value=_url_time("start", default_start), min_value=lo, max_value=hi, key="start", persist_state="session",
     )  # fmt: skip
     end = sb.datetime_input(
-        "End (UTC)", value=_url_time("end", reference.replace(tzinfo=None)), min_value=lo, max_value=hi, key="end",
-        bind="query-params", persist_state="session",
+        "End (UTC)", value=_url_time("end", reference.replace(tzinfo=None)), min_value=lo, max_value=hi, key="end", persist_state="session",
     )  # fmt: skip
     if start is None or end is None or end <= start:
         sb.warning("End must be after start; showing the last 24 hours instead.")
@@ -241,15 +225,65 @@ def set_custom_range(tr: TimeRange) -> None:
     st.session_state["end"] = tr.end.replace(tzinfo=None)
 
 
+APP_ROOT = Path(__file__).resolve().parent.parent
+PAGE_ICONS = {"Logons": ":material/key:", "Session detail": ":material/manage_search:",
+              "User activity": ":material/person:", "Process trees": ":material/account_tree:",
+              "Application activity": ":material/apps:", "Network": ":material/lan:",
+              "IoCs and threat intel": ":material/crisis_alert:", "Findings": ":material/warning:",
+              "Data sources": ":material/folder_open:"}  # fmt: skip
+
+
+def _navigation(menu: Any) -> None:
+    """Our own menu (the default one names the landing page after its file); links carry the hunt.
+
+    Drawn last into a slot at the top, so the links hold this run's host and range.
+    """
+    keep = _url_state()
+    links = [("streamlit_app.py", "Host summary", ":material/dns:")]
+    for path in sorted((APP_ROOT / "pages").glob("*.py")):
+        label = path.stem.split("_", 1)[-1].replace("_", " ")
+        links.append((f"pages/{path.name}", label, PAGE_ICONS.get(label)))
+    with menu:
+        for target, label, icon in links:
+            try:
+                st.page_link(target, label=label, icon=icon, query_params=keep)
+            except StreamlitAPIException:  # a page run as the entry script (tests) has no such links
+                return
+
+
+def _url_state() -> dict[str, str]:
+    """The investigation as URL parameters (never secrets: workspace ids stay out)."""
+    state = {
+        k: str(st.session_state[k]) for k in ("source", "host", "range", "ref") if st.session_state.get(k)
+    }
+    if state.get("range") == "custom":
+        state |= {k: st.session_state[k].isoformat() for k in ("start", "end") if st.session_state.get(k)}
+    return state
+
+
+def _write_url() -> None:
+    """Keep the address bar a shareable link to this investigation."""
+    wanted = _url_state()
+    for key in ("source", "host", "range", "ref", "start", "end"):
+        if key in wanted:
+            if st.query_params.get(key) != wanted[key]:
+                st.query_params[key] = wanted[key]
+        elif key in st.query_params:
+            del st.query_params[key]
+
+
 def sidebar() -> Hunt:
     """Draw the shared sidebar and return the hunt, or stop the page with an explanation."""
+    menu = st.sidebar.container()
+    st.sidebar.divider()
     st.sidebar.header("Investigation")
     spec = _source_controls()
     if spec.kind == "files" and not spec.paths:
         st.info("Enter the paths of log files or folders in the sidebar, or upload files, to start hunting.")
         st.stop()
     try:
-        source = open_source(spec)
+        with st.spinner("Reading the logs (parsed once, then cached)…"):
+            source = open_source(spec)
     except HuntingError as exc:
         st.error(f"Cannot open the data source: {exc}")
         st.stop()
@@ -272,12 +306,13 @@ def sidebar() -> Hunt:
         names,
         index=_url_index("host", names, _default_host(hosts)),
         key="host",
-        bind="query-params",
         persist_state="session",
     )
     host_row = hosts.loc[hosts["Computer"] == host].iloc[0]
     tr = _time_controls(host_row)
     st.sidebar.caption(f"{tr.label()}")
+    _write_url()
+    _navigation(menu)
     _ingest_summary(source)
     return Hunt(spec, source, str(host), tr, host_row, source.tables())
 
