@@ -97,6 +97,11 @@ def fetch_hosts(spec: SourceSpec, contains: str) -> pd.DataFrame:
     return open_source(spec).hosts(contains)
 
 
+@st.cache_data(ttl=900, max_entries=8, show_spinner=False)
+def fetch_tables(spec: SourceSpec) -> set[str]:
+    return open_source(spec).tables()
+
+
 @dataclass
 class Hunt:
     """What a page needs: the source, the host and the time range."""
@@ -314,7 +319,7 @@ def sidebar() -> Hunt:
     _write_url()
     _navigation(menu)
     _ingest_summary(source)
-    return Hunt(spec, source, str(host), tr, host_row, source.tables())
+    return Hunt(spec, source, str(host), tr, host_row, fetch_tables(spec))
 
 
 def _ingest_summary(source: Source) -> None:
