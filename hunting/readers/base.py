@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import Protocol
+from typing import Protocol, cast
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -92,7 +92,7 @@ class FileAccount:
         acc.lines = int(d["lines"])  # type: ignore[call-overload]
         acc.parsed = int(d["parsed"])  # type: ignore[call-overload]
         acc.unparsed = int(d["unparsed"])  # type: ignore[call-overload]
-        acc.reasons = Counter(d.get("reasons") or {})  # type: ignore[arg-type]
+        acc.reasons = Counter(cast("dict[str, int]", d.get("reasons") or {}))
         acc.examples = [(e["line"], e["reason"], e["text"]) for e in d.get("examples") or []]  # type: ignore[attr-defined, index]
         acc.error = str(d.get("error") or "")
         acc.rows = dict(d.get("rows") or {})  # type: ignore[call-overload]
