@@ -18,6 +18,7 @@ from hunting.analysis.alerts import (
 from hunting.analysis.host import host_record
 from ui.charts import bar_counts, event_timeline, volume_chart
 from ui.context import explain_empty, set_custom_range, sidebar
+from ui.findings_view import findings_summary
 from ui.safe import md, plain
 
 st.set_page_config(page_title="Linux host hunting", page_icon="🐧", layout="wide")
@@ -25,6 +26,7 @@ hunt = sidebar()
 
 st.title(f"Host summary: {plain(hunt.host, 120)}")
 st.caption(f"Hypothesis: this Linux host has been compromised. Window: {hunt.tr.label()}")
+findings_summary(hunt)
 
 heartbeat = hunt.fetch("heartbeat")
 processes = hunt.fetch("syslog_volume", bucket_seconds=86400, by="ProcessName")

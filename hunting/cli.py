@@ -6,9 +6,12 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
 
 from hunting.errors import HuntingError
 from hunting.readers.base import ReadOptions
+from hunting.timerange import TimeRange, as_utc
 
 
 def _add_source_args(p: argparse.ArgumentParser) -> None:
@@ -63,6 +66,49 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _when(text: str | None, flag: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return as_utc(text)
+    except (ValueError, TypeError) as exc:
+        raise HuntingError(
+            f"bad {flag} {text!r}: give an ISO 8601 time such as 2026-03-12T03:00:00Z ({exc})"
+        ) from None
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Run the whole hunt on one host headless and write the report (exit 0 with or without findings)."""
+    from hunting.report.build import build_report, host_span, resolve_host
+    from hunting.report.render import render
+    from hunting.sources.local import LocalSource
+
+    start, end = _when(args.start, "--start"), _when(args.end, "--end")
+    options = _options(args)
+    src = LocalSource.from_paths(args.source, options)
+    accounts = src.ingest_report()
+    broken = [a for a in accounts if a.error]
+    for a in broken:
+        print(f"warning: {a.path}: {a.error}", file=sys.stderr)
+    if not accounts or len(broken) == len(accounts):
+        raise HuntingError("no readable log files in " + ", ".join(args.source))
+    row = resolve_host(src, args.host)
+    span = host_span(row)
+    try:
+        tr = TimeRange(start or span.start, end or span.end)
+    except ValueError as exc:
+        raise HuntingError(f"bad time range: {exc}") from None
+    text = render(build_report(src, str(row["Computer"]), tr), args.format)
+    if args.output:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise HuntingError(f"cannot write {args.output}: {exc}") from None
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m hunting", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -73,6 +119,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="print the ingestion accounting per file")
     _add_source_args(p)
     p.set_defaults(func=cmd_ingest)
+    p = sub.add_parser(
+        "report", help="hunt one host and write the investigation report (JSON, HTML, Markdown)"
+    )
+    p.add_argument("--source", nargs="+", required=True, metavar="PATH", help="log files or folders")
+    p.add_argument("--host", required=True, help="host to report on (case-insensitive)")
+    p.add_argument("--start", help="ISO 8601 start (default: the host's first event; naive times are UTC)")
+    p.add_argument("--end", help="ISO 8601 end (default: just after the host's last event)")
+    p.add_argument("--format", choices=["json", "html", "md"], default="json")
+    p.add_argument("--output", metavar="FILE", help="write here instead of standard output")
+    p.add_argument("--year", type=int, help="year of log lines that carry none (default: from file mtime)")
+    p.add_argument("--tz", default="UTC", help="time zone of timestamps without offset (default UTC)")
+    p.set_defaults(func=cmd_report)
     p = sub.add_parser("demo", help="write the demo scenario's log files to a folder")
     p.add_argument("out", help="output folder")
     p.add_argument("--scale", type=float, default=1.0)

@@ -60,7 +60,7 @@ def volume_chart(
 ) -> alt.Chart | alt.VConcatChart:
     """Stacked counts per time bucket; optionally an overview brush driving the detail chart."""
     data = _text_cols(_with_utc_text(df, "TimeGenerated"), ["Key"])
-    tooltip = ["Time (UTC)", alt.Tooltip("Key:N", title=key_title), "Count:Q"]
+    tooltip: list[str | alt.Tooltip] = ["Time (UTC)", alt.Tooltip("Key:N", title=key_title), "Count:Q"]
     base = alt.Chart(data).encode(
         color=alt.Color("Key:N", title=key_title),
         y=alt.Y("Count:Q", stack=True),

@@ -244,7 +244,7 @@ def _navigation(menu: Any) -> None:
     Drawn last into a slot at the top, so the links hold this run's host and range.
     """
     keep = _url_state()
-    links = [("streamlit_app.py", "Host summary", ":material/dns:")]
+    links: list[tuple[str, str, str | None]] = [("streamlit_app.py", "Host summary", ":material/dns:")]
     for path in sorted((APP_ROOT / "pages").glob("*.py")):
         label = path.stem.split("_", 1)[-1].replace("_", " ")
         links.append((f"pages/{path.name}", label, PAGE_ICONS.get(label)))

@@ -28,7 +28,7 @@ def _world() -> dict[str, object]:
 
 def world_map(
     points: pd.DataFrame, *, color: str = "Result", size: str = "Count", tooltip: list[str] | None = None
-) -> alt.LayerChart:
+) -> alt.LayerChart | alt.FacetChart:
     """Points (Latitude, Longitude, ...) over country shapes; works with no internet."""
     countries = alt.Data(values=_world(), format=alt.DataFormat(type="topojson", feature="countries"))
     base = (

@@ -1,0 +1,65 @@
+"""AppTest of the Findings page: what it shows is what hunting.analysis.findings finds on the same data."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from hunting.analysis.findings import collect, find_all
+from hunting.demo.scenario import demo_log_paths
+from hunting.sources.local import LocalSource
+from hunting.timerange import TimeRange
+from tests.app.conftest import no_exception, run_page
+
+PAGE = "pages/8_Findings.py"
+
+
+@pytest.fixture(scope="module")
+def demo_source() -> LocalSource:
+    return LocalSource.from_paths(demo_log_paths())
+
+
+def _expected(source: LocalSource, host: str):
+    row = source.hosts().set_index("Computer").loc[host]
+    last = row["LastSeen"].to_pydatetime()
+    return find_all(collect(source, host, TimeRange(last - timedelta(days=7), last)))
+
+
+def test_findings_page_web01_matches_engine(demo_source: LocalSource) -> None:
+    at = run_page(PAGE, params={"host": "web01", "range": "7d"})
+    no_exception(at)
+    expected = _expected(demo_source, "web01")
+    tables = [d.value for d in at.dataframe if "Id" in d.value.columns]
+    assert len(tables) == 1
+    table = tables[0]
+    assert table["Id"].tolist() == [f.id for f in expected.findings]
+    assert table["Severity"].tolist() == [f.severity for f in expected.findings]
+    assert table["Title"].tolist() == [f.title for f in expected.findings]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["🔴 High"] == str(expected.counts()["high"])
+    assert expected.counts()["high"] > 0
+    # one expander per finding, labelled with its severity
+    labels = [e.label for e in at.expander if "·" in e.label]
+    assert len(labels) == len(expected.findings)
+    # ATT&CK links point at the technique pages
+    text = " ".join(m.value for m in at.markdown)
+    assert "https://attack.mitre.org/techniques/T1548/003/" in text
+    # evidence is shown as code, never as markdown
+    codes = "\n".join(c.value for c in at.code)
+    deploy_logon = next(f for f in expected.findings if f.rule_id == "logon.success_after_failures")
+    assert deploy_logon.evidence[0] in codes
+
+
+def test_findings_page_db01_has_no_medium_or_high() -> None:
+    at = run_page(PAGE, params={"host": "db01", "range": "7d"})
+    no_exception(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["🔴 High"] == "0"
+    assert metrics["🟠 Medium"] == "0"
+    tables = [d.value for d in at.dataframe if "Severity" in d.value.columns]
+    for t in tables:
+        assert set(t["Severity"]) <= {"low"}
+    searched = next(d.value for d in at.dataframe if "Searched" in d.value.columns)
+    counts = dict(zip(searched["Searched"], searched["Count"], strict=True))
+    assert counts["process starts"] > 0 and counts["logon attempts"] > 0
