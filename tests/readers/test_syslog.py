@@ -7,6 +7,7 @@ and continuation lines with grep -c '^[[:space:]]'.
 
 from __future__ import annotations
 
+import random
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from hunting.readers import syslog as syslog_module
 from hunting.readers.base import ReadOptions, ReadResult
 from hunting.readers.syslog import (
     BAD_DATE,
@@ -26,7 +28,7 @@ from hunting.readers.syslog import (
     file_facility,
     process_facility,
 )
-from hunting.schema import SYSLOG
+from hunting.schema import FACILITIES, SEVERITIES, SYSLOG
 
 UTC_2025 = ReadOptions(year=2025)
 UTC_2021 = ReadOptions(year=2021)  # plaso lines have no year
@@ -459,3 +461,88 @@ def test_sniff_needs_half_the_head() -> None:
     line = "Mar  5 10:22:01 h sshd[1]: x"
     assert SYSLOG_READER.sniff([line, "junk"])
     assert not SYSLOG_READER.sniff([line, "junk", "more junk"])
+
+
+# --- generated RFC 5424 mixed with other framings, against the generator's own fields ----------------
+
+_BOM = "\ufeff"
+_WORDS = ("sshd", "web-01", "app.service", "x", "kernel", "Ünïcødé", "a:b", "[x]", "=", "- -")
+
+
+def _rfc5424_sample(seed: int) -> tuple[list[str], list[dict[str, object]]]:
+    """Lines in every RFC 5424 shape rsyslog and others write, BSD, ISO and junk lines between them.
+
+    Returns the lines and, for each line that should parse, the row it should give:
+    these fields come from the generator, never from the reader.
+    """
+    rng = random.Random(seed)
+    lines: list[str] = []
+    rows: list[dict[str, object]] = []
+    for i in range(600):
+        kind = rng.random()
+        if kind < 0.08:
+            lines.append(rng.choice(["", "   continued", "\tmore", "not a header"]))
+            continue
+        if kind < 0.16:
+            pid = rng.randrange(1, 99999)
+            lines.append(f"Mar {i % 28 + 1:>2} 10:22:{i % 60:02d} bsd{i} nginx[{pid}]: plain {i}")
+            rows.append({"time": pd.Timestamp(2025, 3, i % 28 + 1, 10, 22, i % 60, tz="UTC"), "host": f"bsd{i}",
+                         "proc": "nginx", "pid": pid, "msg": f"plain {i}"})  # fmt: skip
+            continue
+        if kind < 0.22:
+            lines.append(f"2025-03-05T10:00:{i % 60:02d}.5+00:00 iso{i} app: iso {i}")
+            rows.append({"time": pd.Timestamp(2025, 3, 5, 10, 0, i % 60, 500_000, tz="UTC"), "host": f"iso{i}",
+                         "proc": "app", "pid": None, "msg": f"iso {i}"})  # fmt: skip
+            continue
+        pri = rng.randrange(0, 192)
+        wall = datetime(rng.randrange(2000, 2031), rng.randrange(1, 13), rng.randrange(1, 29),
+                        rng.randrange(24), rng.randrange(60), rng.randrange(60))  # fmt: skip
+        digits = rng.choice([0, 1, 3, 6, 9])
+        frac = "".join(rng.choice("0123456789") for _ in range(digits))
+        offset = rng.choice([None, 0, 330, -480, 60])  # minutes east; None writes "Z"
+        zone = (
+            "Z"
+            if offset is None
+            else f"{'+' if offset >= 0 else '-'}{abs(offset) // 60:02d}:{abs(offset) % 60:02d}"
+        )
+        stamp = wall.strftime("%Y-%m-%dT%H:%M:%S") + (f".{frac}" if digits else "") + zone
+        time = pd.Timestamp(wall, tz="UTC") + pd.Timedelta(int(frac.ljust(9, "0") or 0), "ns")
+        time -= pd.Timedelta(minutes=offset or 0)
+        host, app = rng.choice(["-", "web01", "db-01.example.org"]), rng.choice(["-", *_WORDS[:4]])
+        procid = rng.choice(["-", "1", "530", "4294967296", "abc", "12345678901234567890"])
+        msgid = rng.choice(["-", "-", "-", "ID47"])
+        sd = rng.choice(["-", "-", "-", '[ex@32473 iut="3" msg="a\\]b"]', '[a@1 x="1"][b@2]'])
+        blanks = rng.choice(["", " ", "\t", " \t ", " " * 12, " \t" * 10])  # over 16: the slow trim
+        boms = rng.choice([0, 0, 1, 2, 10])
+        body = rng.choice(["", "Timed out", " spaced", "- - x", "kernel: [1.2] ok", *_WORDS]) + (
+            f" {i}" if rng.random() < 0.5 else ""
+        )
+        head = f"<{pri}>1 {stamp} {host} {app} {procid} {msgid} {sd}"
+        lines.append(head if rng.random() < 0.1 and not body else f"{head} {blanks}{_BOM * boms}{body}")
+        body = body if boms else body.lstrip(" \t")  # blanks go up to the first BOM only
+        msg = body if sd == "-" else (f"{sd} {body}" if body else sd)
+        procid_int = int(procid) if procid.isdigit() and len(procid) <= 18 else None
+        rows.append({"time": time, "host": "" if host == "-" else host, "proc": "" if app == "-" else app,
+                     "pid": procid_int, "msg": msg, "facility": FACILITIES[pri >> 3], "severity": SEVERITIES[pri & 7]})  # fmt: skip
+    return lines, rows
+
+
+@pytest.mark.parametrize("view_limit", [None, 0])  # 0: the regex path used for buffers over 2 GiB
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_read_generated_rfc5424_matches_generator(
+    monkeypatch: pytest.MonkeyPatch, view_limit: int | None, newline: str
+) -> None:
+    if view_limit is not None:
+        monkeypatch.setattr(syslog_module, "_VIEW_LIMIT", view_limit)
+    lines, rows = _rfc5424_sample(5424)
+    result = read(newline.join(lines).encode())
+    assert (result.account.parsed, result.account.unparsed) == (len(rows), len(lines) - len(rows))
+    df = result.tables["Syslog"]
+    got = [
+        {"time": r.TimeGenerated, "host": r.Computer, "proc": r.ProcessName,
+         "pid": None if pd.isna(r.ProcessID) else int(r.ProcessID), "msg": r.SyslogMessage,
+         "facility": r.Facility, "severity": r.SeverityLevel}
+        for r in df.itertuples()
+    ]  # fmt: skip
+    for i, (g, want) in enumerate(zip(got, rows, strict=True)):
+        assert {k: g[k] for k in want} == want, i

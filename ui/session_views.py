@@ -1,0 +1,239 @@
+"""Rendering and caching for the Session detail and User activity pages.
+
+The analysis is in ``hunting.analysis.session_detail``; this module caches it per
+frame and draws it. Every log-derived string reaching Markdown goes through
+``md``; charts get ``plain`` text in their tooltips.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from hunting.analysis import session_detail as sd
+from hunting.analysis.findings import mitre_url
+from hunting.analysis.risky import RiskRule, RuleError, load_rules
+from hunting.analysis.sudo import sudo_sessions
+from ui.safe import md, plain
+
+RULES_PATH_KEY = "session_rules_path"
+SESSION_KEY = "hunt_session"
+MAX_RAW_ROWS = 5_000
+MAX_FLAG_LINES = 40
+MAX_TIMELINE_MARKS = 20_000
+KIND_COLORS = alt.Scale(domain=list(sd.KINDS), range=["#4c78a8", "#e45756", "#72b7b2", "#f58518", "#b279a2"])
+_TECHNIQUE = re.compile(r"T\d{4}(?:\.\d{3})?")
+
+
+# --- rules -----------------------------------------------------------------------------------
+
+
+@st.cache_data(max_entries=8, ttl=900, show_spinner=False)
+def _rules(extra: tuple[tuple[str, float], ...]) -> list[RiskRule]:
+    """Built-in rules plus user files; (path, mtime) keys reload a file the user edited."""
+    return load_rules(extra=[Path(p) for p, _ in extra])
+
+
+def rules_key(path: str) -> tuple[tuple[str, float], ...]:
+    """Cache key for a user rules file: its path and modification time (none when blank)."""
+    path = (path or "").strip()
+    if not path:
+        return ()
+    try:
+        mtime = os.stat(path).st_mtime
+    except OSError:
+        mtime = -1.0  # load_rules reports the problem with the path in its message
+    return ((path, mtime),)
+
+
+def rules_from_path(path: str) -> list[RiskRule]:
+    """The rule set for these pages (raises RuleError on a bad user file)."""
+    return _rules(rules_key(path))
+
+
+def custom_rules_expander() -> tuple[str, list[RiskRule]]:
+    """The "Custom rules file" expander; returns the path and the rules in force.
+
+    A bad file is reported and the built-in rules are used, so the page still works.
+    """
+    with st.expander("Custom rules file", expanded=bool(st.session_state.get(RULES_PATH_KEY))):
+        path = st.text_input(
+            "Path of a YAML rules file on this machine (same format as hunting/rules/risky_commands.yaml)",
+            key=RULES_PATH_KEY,
+            persist_state="session",
+        )
+        path = (path or "").strip()
+        if path:
+            try:
+                rules = rules_from_path(path)
+            except RuleError as exc:
+                st.error(f"Custom rules not used: {md(exc, 1000)}")
+                return "", rules_from_path("")
+            extra = sum(1 for r in rules if r.source == path)
+            st.success(f"{extra} custom rule(s) loaded from {md(path)}, {len(rules)} rules in all.")
+            return path, rules
+        st.caption("Rules need id, title, severity, tags (attack.tNNNN), pattern and match/nomatch examples.")
+    return "", rules_from_path("")
+
+
+# --- cached analysis -------------------------------------------------------------------------
+
+
+@st.cache_data(max_entries=32, ttl=900, show_spinner="Finding and flagging sudo sessions…")
+def cached_sudo_sessions(
+    syslog: pd.DataFrame, sudo: pd.DataFrame, rules_path: str, n: int, seconds: float
+) -> pd.DataFrame:
+    """Flagged sudo sessions (the session frame holds lists, so it is built here, not hashed)."""
+    sessions = sudo_sessions(syslog, sudo)
+    return sd.flag_sudo_sessions(sessions, sudo, rules=rules_from_path(rules_path), n=n, seconds=seconds)
+
+
+@st.cache_data(max_entries=32, ttl=900, show_spinner="Matching rules…")
+def cached_flags(
+    sudo: pd.DataFrame, cron: pd.DataFrame, accounts: pd.DataFrame, new_cron: pd.DataFrame, rules_path: str
+) -> pd.DataFrame:
+    return sd.flag_events(sudo, cron, accounts, rules=rules_from_path(rules_path), new_cron=new_cron)
+
+
+# --- session scope ---------------------------------------------------------------------------
+
+
+def clear_session() -> None:
+    st.session_state.pop(SESSION_KEY, None)
+
+
+def chosen_session(host: str) -> dict[str, Any] | None:
+    """The session picked on the Logons page, if it is on this host (else say why it is ignored)."""
+    session = st.session_state.get(SESSION_KEY)
+    if not isinstance(session, dict) or not session:
+        return None
+    if sd.host_key(session.get("Computer")) != sd.host_key(host):
+        st.warning(
+            f"The session picked on the Logons page is on {md(session.get('Computer'))}, not {md(host)}: "
+            "showing the whole time range."
+        )
+        st.button("Forget that session", on_click=clear_session, key="session_clear_other")
+        return None
+    return session
+
+
+# --- pieces ----------------------------------------------------------------------------------
+
+
+def technique_links(text: object) -> str:
+    """Markdown links to ATT&CK for validated ids (anything else is escaped text)."""
+    parts = []
+    for t in sd.techniques_of(text):
+        parts.append(f"[{t}]({mitre_url(t)})" if _TECHNIQUE.fullmatch(t) else md(t))
+    return ", ".join(parts) or "–"
+
+
+def code_span(text: object, limit: int = 300) -> str:
+    """Log text as an inline Markdown code span: shown literally, and URLs in it are not made links.
+
+    The fence is one backtick longer than any run inside, so the text cannot close it.
+    """
+    s = plain(text, limit).replace("\n", " ").replace("\r", " ")
+    longest = max((len(m) for m in re.findall(r"`+", s)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {s} {fence}"
+
+
+def flag_list(flags: pd.DataFrame) -> None:
+    """One Markdown line per flag: severity, rule id, ATT&CK links, the escaped matched text."""
+    for r in flags.head(MAX_FLAG_LINES).to_dict("records"):
+        times = f"×{int(r['Count'])}, first " if int(r["Count"]) > 1 else ""
+        st.markdown(
+            f"- **{md(r['Severity'])}** · {md(r['RuleId'], 80)} · {md(r['Title'], 120)} · "
+            f"{technique_links(r['Techniques'])} · {md(r['Kind'])} by {md('?' if pd.isna(r['User']) or r['User'] == '' else r['User'])} "
+            f"({times}{pd.Timestamp(r['TimeGenerated']):%Y-%m-%d %H:%M:%S} UTC)  \n"
+            f"  matched: {code_span(r['Matched'], 300)}"
+        )
+    if len(flags) > MAX_FLAG_LINES:
+        st.caption(f"{len(flags) - MAX_FLAG_LINES} more in the table below.")
+
+
+def flags_table(flags: pd.DataFrame, key: str) -> None:
+    out = flags.copy()
+    out["ATT&CK"] = out["Techniques"].map(
+        lambda t: mitre_url(sd.techniques_of(t)[0]) if sd.techniques_of(t) else None
+    )
+    st.dataframe(
+        out,
+        hide_index=True,
+        key=key,
+        column_config={
+            "ATT&CK": st.column_config.LinkColumn(
+                "ATT&CK (first technique)", display_text=r"techniques/(T\d+)/"
+            ),
+        },
+    )
+
+
+def session_timeline_chart(timeline: pd.DataFrame, height: int = 220) -> alt.Chart:
+    """One tick per event, one row per kind in a fixed order, UTC axis; text is plain()ed."""
+    data = timeline.head(MAX_TIMELINE_MARKS).copy()
+    data["Time (UTC)"] = data["TimeGenerated"].dt.strftime("%Y-%m-%d %H:%M:%S")
+    for col in ("User", "What", "Result"):
+        data[col] = data[col].map(lambda v: plain(v, 200) if pd.notna(v) else "")
+    return (
+        alt.Chart(data)
+        .mark_tick(thickness=2, size=16)
+        .encode(
+            x=alt.X("TimeGenerated:T", title="Time (UTC)", scale=alt.Scale(type="utc")),
+            y=alt.Y("Kind:N", title=None, sort=list(sd.KINDS), scale=alt.Scale(domain=list(sd.KINDS))),
+            color=alt.Color("Kind:N", scale=KIND_COLORS, legend=None),
+            tooltip=["Time (UTC)", "Kind", "User", "What", "Result"],
+        )
+        .properties(height=height)
+    )
+
+
+def raw_messages(syslog: pd.DataFrame, key: str, sudo: pd.DataFrame | None = None) -> None:
+    """Raw syslog rows, filterable by facility and (when ``sudo`` is given) by sudo command."""
+    counts = sd.facility_counts(syslog)
+    facilities = [str(f) for f in counts.index]
+    c1, c2 = st.columns(2)
+    chosen = c1.multiselect(
+        "Facilities (none = all)",
+        facilities,
+        format_func=lambda f: f"{plain(f, 40) or '(none)'} ({int(counts[f]):,})",
+        key=f"{key}_facilities",
+    )
+    rows = syslog
+    if sudo is not None:
+        commands = sd.sudo_command_counts(sudo)["Command"].dropna().astype(str).unique().tolist()
+        command = c2.selectbox(
+            "sudo command",
+            ["", *commands],
+            format_func=lambda c: plain(c, 120) if c else "(any message)",
+            key=f"{key}_sudo_command",
+        )
+        if command:
+            rows = sd.sudo_raw_messages(syslog, sudo, command)
+    rows = sd.filter_messages(rows, chosen)
+    st.caption(
+        f"{len(rows):,} message(s)"
+        + (f"; the first {MAX_RAW_ROWS:,} are shown." if len(rows) > MAX_RAW_ROWS else ".")
+    )
+    st.dataframe(
+        rows.head(MAX_RAW_ROWS)[
+            ["TimeGenerated", "Facility", "SeverityLevel", "ProcessName", "ProcessID", "SyslogMessage"]
+        ],
+        hide_index=True,
+        key=f"{key}_raw",
+    )
+
+
+def truncation_note(*frames: pd.DataFrame) -> None:
+    for df in frames:
+        note = df.attrs.get("truncated")
+        if note:
+            st.warning(f"Partial data: {md(note)}.")
+            return
