@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+# Loopback by default: the app has no login. ADDRESS=0.0.0.0 make run to share it deliberately.
+ADDRESS ?= 127.0.0.1
 
 .PHONY: run test install install-dev lint format bench clean
 
@@ -22,7 +24,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 run: install
-	$(VENV)/bin/streamlit run streamlit_app.py --server.port $(PORT)
+	$(VENV)/bin/streamlit run streamlit_app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 tests/kusto/node_modules: tests/kusto/package.json
 	cd tests/kusto && npm ci --no-audit --no-fund --loglevel=error

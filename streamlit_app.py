@@ -24,7 +24,7 @@ from ui.safe import md, plain
 st.set_page_config(page_title="Linux host hunting", page_icon="🐧", layout="wide")
 hunt = sidebar()
 
-st.title(f"Host summary: {plain(hunt.host, 120)}")
+st.title(f"Host summary: {md(hunt.host, 120)}")
 st.caption(f"Hypothesis: this Linux host has been compromised. Window: {hunt.tr.label()}")
 findings_summary(hunt)
 

@@ -295,6 +295,24 @@ def to_utc(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values, errors="coerce", utc=True, format="mixed").astype(_PANDAS[TIME])
 
 
+_INT64_MAX = 2**63 - 1
+
+
+def _numeric(values: pd.Series, kind: str) -> pd.Series:
+    """Numbers from any column; values that are not numbers, or overflow 64 bits, become NA."""
+    if kind == INT and pd.api.types.is_integer_dtype(values.dtype):
+        return values.astype(_PANDAS[INT])
+    num = pd.to_numeric(values, errors="coerce")
+    if kind == INT:
+        floats = num.astype("float64")
+        num = num.where(floats.abs() <= _INT64_MAX)
+        if not pd.api.types.is_integer_dtype(num.dtype):
+            # an object column can hold Python ints beyond 64 bits: drop those, keep the rest exact
+            num = num.map(lambda v: v if v is None or pd.isna(v) or abs(int(v)) <= _INT64_MAX else None)
+            num = pd.to_numeric(num, errors="coerce")
+    return num.astype(_PANDAS[kind])
+
+
 def conform(df: pd.DataFrame, table: Table) -> pd.DataFrame:
     """Return ``df`` with exactly ``table``'s columns, in order and typed.
 
@@ -308,7 +326,7 @@ def conform(df: pd.DataFrame, table: Table) -> pd.DataFrame:
             if kind == TIME:
                 s = to_utc(s)
             elif kind in (INT, FLOAT):
-                s = pd.to_numeric(s, errors="coerce").astype(_PANDAS[kind])
+                s = _numeric(s, kind)
             elif kind == BOOL:
                 s = s.astype("boolean")
             else:

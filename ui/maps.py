@@ -54,22 +54,30 @@ def world_map(
     return alt.layer(base, dots).properties(height=380)
 
 
-def folium_map(points: pd.DataFrame, *, color: str = "Result") -> object:
+def _html_text(value: object, limit: int = 200) -> str:
+    """Text for folium popups/tooltips: HTML-escaped, and inert in the two template
+    languages folium passes it through (Jinja2 re-renders popups; Leaflet code puts
+    them in a JavaScript template literal), so `{{ }}`, `{% %}` and `${}` stay text."""
+    text = html.escape(plain(value, limit))
+    return text.translate({ord("{"): "&#123;", ord("}"): "&#125;", ord("$"): "&#36;", ord("`"): "&#96;"})
+
+
+def folium_map(
+    points: pd.DataFrame, *, color: str = "Result", red: frozenset[str] = frozenset({"Failure"})
+) -> object:
     """A folium map with escaped popups (needs internet for Leaflet and tiles)."""
     import folium
 
     fmap = folium.Map(location=[20, 0], zoom_start=2, tiles="OpenStreetMap")
     for row in points.dropna(subset=["Latitude", "Longitude"]).itertuples(index=False):
         fields = row._asdict()
-        popup = "<br>".join(
-            f"<b>{html.escape(str(k))}</b>: {html.escape(plain(v, 200))}" for k, v in fields.items()
-        )
+        popup = "<br>".join(f"<b>{_html_text(k)}</b>: {_html_text(v)}" for k, v in fields.items())
         folium.CircleMarker(
             location=[fields["Latitude"], fields["Longitude"]],
             radius=5 + min(15, int(fields.get("Count", 1) or 1) ** 0.5),
-            color="#e4572e" if fields.get(color) == "Failure" else "#3bb273",
+            color="#e4572e" if str(fields.get(color)) in red else "#3bb273",
             fill=True,
             popup=folium.Popup(popup, max_width=400),
-            tooltip=html.escape(plain(fields.get("Ip", ""), 60)),
+            tooltip=_html_text(fields.get("Ip", ""), 60),
         ).add_to(fmap)
     return fmap

@@ -12,6 +12,7 @@ import hashlib
 import json
 import lzma
 import os
+import stat
 import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -24,7 +25,7 @@ from hunting.readers.base import FileAccount, Reader, ReadOptions, ReadResult
 from hunting.schema import BY_NAME, conform
 
 # Bump when any reader's output changes, so cached parses are not reused.
-READER_VERSION = "2"
+READER_VERSION = "3"
 SNIFF_LINES = 30
 MAX_FILE_BYTES = 4 * 1024**3
 ProgressFn = Callable[[int, int, str], None]
@@ -150,6 +151,9 @@ def read_bytes(data: bytes, path: str, mtime: float, options: ReadOptions) -> Re
 def read_file(path: Path, options: ReadOptions) -> ReadResult:
     try:
         st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            # FIFOs hang a read, devices never end: evidence folders can hold both.
+            raise OSError("not a regular file (FIFO, device or socket)")
         if st.st_size > MAX_FILE_BYTES:
             raise OSError(f"file larger than {MAX_FILE_BYTES // 1024**3} GiB")
         raw = path.read_bytes()

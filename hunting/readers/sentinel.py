@@ -18,6 +18,9 @@ import pandas as pd
 from hunting.readers.base import FileAccount, ReadOptions, ReadResult
 from hunting.schema import ALERTS, AUDIT, FLOWS, HEARTBEAT, SYSLOG, Table, conform, to_utc
 
+# Alert Entities fields can be large; the csv module's default limit is 128 KiB.
+csv.field_size_limit(64 * 1024 * 1024)
+
 # Log Analytics custom-log column suffixes (VMName_s, DestPort_d, FlowStartTime_t ...).
 _SUFFIXES = ("_s", "_d", "_t", "_b", "_g")
 
@@ -146,7 +149,7 @@ class SentinelExportReader:
         table = _which_table(set(df.columns))
         if table is None:
             account.error = "columns match no known Sentinel table"
-            for i in range(account.lines):
+            for i in range(len(df)):  # records not already counted as unparsed
                 account.reject(i + 1, "unknown table", "")
             return ReadResult(tables={}, account=account)
         account.format += f":{table.name}"
@@ -185,7 +188,16 @@ class SentinelExportReader:
         return ReadResult(tables={table.name: out}, account=account)
 
     def _read_csv(self, text: str, account: FileAccount) -> pd.DataFrame | None:
-        records = list(csv.reader(io.StringIO(text)))
+        try:
+            records = list(csv.reader(io.StringIO(text, newline="")))
+        except csv.Error as exc:  # e.g. a NUL byte: say so, counting every line
+            account.error = f"CSV cannot be read: {exc}"
+            lines = text.split("\n")
+            account.lines = max(len(lines) - 1, 0)
+            for i, line in enumerate(lines[1:], start=2):
+                if i - 1 <= account.lines:
+                    account.reject(i, "unreadable CSV", line)
+            return None
         if not records:
             return None
         width = len(records[0])
@@ -200,7 +212,15 @@ class SentinelExportReader:
         rows: list[dict[str, object]] = []
         try:
             doc = json.loads(text)
-            items = doc if isinstance(doc, list) else doc.get("value") or doc.get("rows") or [doc]
+            items = (
+                doc
+                if isinstance(doc, list)
+                else (doc.get("value") or doc.get("rows") or [doc])
+                if isinstance(doc, dict)
+                else [doc]
+            )
+            if not isinstance(items, list):
+                items = [items]
             account.lines = len(items)
             for i, item in enumerate(items, start=1):
                 if isinstance(item, dict):

@@ -187,7 +187,7 @@ class LogAnalyticsSource:
         """Run a template; the frame carries ``attrs["partial"]`` when the service said so."""
         text = render_kql(template, **params)
         timespan = (tr.start, tr.end) if tr else None
-        log.debug("Log Analytics query %s on workspace %s", template, self.workspace_id)
+        log.debug("Log Analytics query %s", template)  # never the workspace id
         try:
             result = self._client.query_workspace(
                 self.workspace_id,
@@ -214,13 +214,25 @@ class LogAnalyticsSource:
                 f"cannot reach Log Analytics at {self.endpoint}: {_first_line(exc)}. "
                 "Check the network, proxy and the endpoint setting for your cloud."
             ) from None
-        if isinstance(result, LogsQueryPartialResult):
-            tables = result.partial_data or []
-            note = _partial_note(result.partial_error)
-            df = table_frame(tables[0]) if tables else pd.DataFrame()
-            df.attrs["partial"] = note
-            return df
-        return table_frame(result.tables[0]) if result.tables else pd.DataFrame()
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            # A proxy's HTML page or a malformed body: the client fails while decoding.
+            raise QueryError(
+                f"Log Analytics sent an answer to the {template} query that is not a query result "
+                f"({type(exc).__name__}); a proxy or gateway may be in the way."
+            ) from None
+        try:
+            if isinstance(result, LogsQueryPartialResult):
+                tables = result.partial_data or []
+                note = _partial_note(result.partial_error)
+                df = table_frame(tables[0]) if tables else pd.DataFrame()
+                df.attrs["partial"] = note
+                return df
+            return table_frame(result.tables[0]) if result.tables else pd.DataFrame()
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+            raise QueryError(
+                f"Log Analytics answered the {template} query with a table that cannot be read "
+                f"({type(exc).__name__})."
+            ) from None
 
     def _http_error(self, exc: HttpResponseError, template: str) -> Exception:
         status = exc.status_code

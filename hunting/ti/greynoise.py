@@ -35,6 +35,8 @@ class GreyNoiseProvider(HttpProvider):
             )
         if status != 200 or not isinstance(payload, dict):
             return self.result(value, ioc_type, status=f"error: HTTP {status} {message}".rstrip()[:200])
+        if not any(k in payload for k in ("classification", "noise", "riot")):
+            return self.result(value, ioc_type, status="error: malformed answer (no classification)")
         classification = str(payload.get("classification") or "unknown")
         noise = payload.get("noise") is True
         riot = payload.get("riot") is True

@@ -67,6 +67,8 @@ class OtxProvider(HttpProvider):
             return self.result(value, ioc_type, severity=INFORMATION, reference=web, status=NOT_FOUND)
         if status != 200 or not isinstance(payload, dict):
             return self.result(value, ioc_type, status=f"error: unexpected answer (HTTP {status})")
+        if not isinstance(payload.get("pulse_info"), dict):
+            return self.result(value, ioc_type, status="error: malformed answer (no pulse_info)")
         count = as_int(dig(payload, "pulse_info", "count"))
         pulses = dig(payload, "pulse_info", "pulses", default=[]) or []
         names = [str(p.get("name", "")) for p in pulses if isinstance(p, dict)][:3]
