@@ -8,6 +8,7 @@ from hunting.analysis import session_detail as sd
 from hunting.analysis.cron import new_cron_commands
 from ui.charts import bar_counts
 from ui.context import explain_empty, sidebar
+from ui.process_views import process_tree_section
 from ui.safe import md, table
 from ui.session_views import (
     MAX_TIMELINE_MARKS,
@@ -172,6 +173,12 @@ else:
         st.dataframe(accounts, hide_index=True, key="session_accounts")
 
 # --- raw messages --------------------------------------------------------------------------------
+st.subheader("Process tree")
+if session is not None:
+    process_tree_section(hunt, logon=session, key="sd_tree")
+else:
+    process_tree_section(hunt, start=window.start, end=window.end, key="sd_tree")
+
 st.subheader("Raw messages")
 if syslog.empty:
     explain_empty(hunt, "syslog messages in this window", "Syslog")

@@ -9,7 +9,6 @@ spreadsheet would run as formulas are neutralised.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -28,9 +27,6 @@ from ui.context import Hunt, SourceSpec, explain_empty
 from ui.safe import md
 
 WHAT: Final = "process starts (auditd execve events)"
-_CDN_TAG: Final = re.compile(
-    r'<link\s[^>]*href="https://cdn\.jsdelivr\.net/[^"]*"[^>]*>|<script\s[^>]*src="https://cdn\.jsdelivr\.net/[^"]*"[^>]*>\s*</script>'
-)
 FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 FILTER_COLUMNS: Final = (
     "Process",
@@ -79,20 +75,7 @@ def _risks(tree: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
 
 @st.cache_data(max_entries=16, ttl=900, show_spinner="Drawing the tree…")
 def _html(tree: pd.DataFrame, color_by: str, risk: pd.Series, limit: int) -> str:
-    return offline_html(
-        tree_html(tree, color_by="user" if color_by == "user" else "exe", risk=risk, max_nodes=limit)
-    )
-
-
-def offline_html(page: str) -> str:
-    """pyvis's template without its CDN Bootstrap tags (used only by menus we do not draw).
-
-    Even with ``cdn_resources="in_line"`` the template links Bootstrap from
-    jsdelivr: offline it fails, online it tells a CDN each time a tree is drawn.
-    Only the head (our template, before any log text) is edited.
-    """
-    head, sep, body = page.partition("<body")
-    return _CDN_TAG.sub("", head) + sep + body
+    return tree_html(tree, color_by="user" if color_by == "user" else "exe", risk=risk, max_nodes=limit)
 
 
 # --- pure helpers ----------------------------------------------------------------------------

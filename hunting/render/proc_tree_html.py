@@ -111,7 +111,21 @@ def tree_html(
 ) -> str:
     """Self-contained HTML (vis-network inlined, works offline in an iframe srcdoc)."""
     net = tree_network(tree, color_by=color_by, risk=risk, max_nodes=max_nodes)
-    return str(net.generate_html())
+    return _without_cdn(str(net.generate_html()))
+
+
+# pyvis's template links Bootstrap from jsdelivr even with in-line resources (only its
+# menus, which we never draw, use it): offline it fails, online it tells a CDN each time.
+_CDN_TAG = re.compile(
+    r'<link\s[^>]*href="https://cdn\.jsdelivr\.net/[^"]*"[^>]*>'
+    r'|<script\s[^>]*src="https://cdn\.jsdelivr\.net/[^"]*"[^>]*>\s*</script>'
+)
+
+
+def _without_cdn(page: str) -> str:
+    """Edit only the template's head, before any log-derived text."""
+    head, sep, body = page.partition("<body")
+    return _CDN_TAG.sub("", head) + sep + body
 
 
 def tree_table(tree: pd.DataFrame) -> pd.DataFrame:

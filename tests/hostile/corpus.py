@@ -102,7 +102,6 @@ INJECTED_SELECTOR: Final = ", ".join(
         ".pwned",
         "[data-pwn]",
         'a[href^="javascript:"]',
-        'iframe[srcdoc*="pwned"]',
         'img[src*="127.0.0.1:9"]',
     )
 )
