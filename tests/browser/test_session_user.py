@@ -22,7 +22,11 @@ def test_session_detail_page_renders(app_url: str, page) -> None:
     screenshot(page, "session_detail_web01_flags")
     page.get_by_role("heading", name="Session timeline").scroll_into_view_if_needed()
     page.locator(_CHART).first.wait_for()
-    assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 2  # timeline and sudo frequency
+    page.get_by_role("heading", name="sudo", exact=True).scroll_into_view_if_needed()
+    # timeline and sudo frequency (the page may still be drawing lower sections)
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]').length >= 2", timeout=60_000
+    )
     page.get_by_role("heading", name="Raw messages").scroll_into_view_if_needed()
     screenshot(page, "session_detail_web01_raw")
     assert page.dialogs == []
