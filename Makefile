@@ -33,6 +33,7 @@ tests/kusto/node_modules: tests/kusto/package.json
 test: install-dev tests/kusto/node_modules
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy hunting
 	$(VENV)/bin/pytest -q -n 2 --dist loadfile
 
 lint: install-dev

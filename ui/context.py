@@ -83,7 +83,7 @@ def open_source(spec: SourceSpec) -> Source:
     return open_loganalytics(spec.workspace)
 
 
-@st.cache_data(ttl=900, max_entries=256, show_spinner="Querying…")
+@st.cache_data(ttl=900, max_entries=64, show_spinner="Querying…")
 def fetch(
     spec: SourceSpec, method: str, host: str, start: datetime, end: datetime, **kwargs: Any
 ) -> pd.DataFrame:

@@ -36,7 +36,7 @@ SEVERITY_ICON = {"high": "🔴", "medium": "🟠", "low": "⚪"}
 _URL_KEYS = ("source", "host", "range", "ref")
 
 
-@st.cache_data(max_entries=32, ttl=900, show_spinner="Running the detections…")
+@st.cache_data(max_entries=16, ttl=900, show_spinner="Running the detections…")
 def cached_hunt(spec: SourceSpec, host: str, start: datetime, end: datetime) -> HuntResult:
     """Every detection over one host and range (the same call the CLI makes)."""
     from hunting.timerange import TimeRange

@@ -71,7 +71,7 @@ class NetworkData:
     errors: tuple[str, ...] = ()
 
 
-@st.cache_data(max_entries=32, ttl=900, show_spinner="Finding addresses in messages and flows…")
+@st.cache_data(max_entries=16, ttl=900, show_spinner="Finding addresses in messages and flows…")
 def network_data(spec: SourceSpec, host: str, start: datetime, end: datetime) -> NetworkData:
     errors: list[str] = []
     frames: dict[str, pd.DataFrame] = {}
@@ -113,7 +113,7 @@ class IocData:
     errors: tuple[str, ...] = ()
 
 
-@st.cache_data(max_entries=32, ttl=900, show_spinner="Extracting IoCs…")
+@st.cache_data(max_entries=16, ttl=900, show_spinner="Extracting IoCs…")
 def ioc_data(spec: SourceSpec, host: str, start: datetime, end: datetime, tables: frozenset[str]) -> IocData:
     sources: list[IocSource] = []
     frames: dict[str, pd.DataFrame] = {}

@@ -48,7 +48,7 @@ RISK_TABLE_COLUMNS: Final = (
 # --- data ------------------------------------------------------------------------------------
 
 
-@st.cache_data(max_entries=32, ttl=900, show_spinner="Building process trees from auditd…")
+@st.cache_data(max_entries=16, ttl=900, show_spinner="Building process trees from auditd…")
 def _host_tree(spec: SourceSpec, host: str, start: datetime, end: datetime, _source: Source) -> pd.DataFrame:
     from ui.context import fetch
 
@@ -67,7 +67,7 @@ def load_tree(hunt: Hunt) -> pd.DataFrame:
     return _host_tree(hunt.spec, hunt.host, hunt.tr.start, hunt.tr.end, hunt.source)
 
 
-@st.cache_data(max_entries=32, ttl=900, show_spinner=False)
+@st.cache_data(max_entries=16, ttl=900, show_spinner=False)
 def _risks(tree: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     hits = tree_risks(tree)
     return hits, risk_labels(tree, hits)

@@ -85,7 +85,7 @@ def custom_rules_expander() -> tuple[str, list[RiskRule]]:
 # --- cached analysis -------------------------------------------------------------------------
 
 
-@st.cache_data(max_entries=32, ttl=900, show_spinner="Finding and flagging sudo sessions…")
+@st.cache_data(max_entries=16, ttl=900, show_spinner="Finding and flagging sudo sessions…")
 def cached_sudo_sessions(
     syslog: pd.DataFrame, sudo: pd.DataFrame, rules_path: str, n: int, seconds: float
 ) -> pd.DataFrame:
@@ -94,7 +94,7 @@ def cached_sudo_sessions(
     return sd.flag_sudo_sessions(sessions, sudo, rules=rules_from_path(rules_path), n=n, seconds=seconds)
 
 
-@st.cache_data(max_entries=32, ttl=900, show_spinner="Matching rules…")
+@st.cache_data(max_entries=16, ttl=900, show_spinner="Matching rules…")
 def cached_flags(
     sudo: pd.DataFrame, cron: pd.DataFrame, accounts: pd.DataFrame, new_cron: pd.DataFrame, rules_path: str
 ) -> pd.DataFrame:
