@@ -29,7 +29,7 @@ hunt = sidebar()
 st.title("Session detail")
 
 # --- scope: the session picked on the Logons page, or the sidebar's range -----------------------
-session = chosen_session(hunt.host)
+session = chosen_session(hunt.host, hunt)
 window = sd.session_window(session, hunt.tr.start, hunt.tr.end)
 if session is not None:
     st.info(f"**Session:** {md(sd.session_label(session), 300)}  \n**Window:** {window.label()}")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from hunting.analysis.process_scope import audit_sessions, match_logon
+from hunting.analysis.process_scope import audit_sessions, match_logon, parse_ses, pid_exe
 from ui.context import explain_empty, sidebar
 from ui.process_views import WHAT, load_tree, process_tree_section
 from ui.safe import md, plain
@@ -34,6 +35,22 @@ SCOPES = {
 logon = st.session_state.get("hunt_session")
 if not isinstance(logon, dict) or str(logon.get("Computer", "")).lower() != hunt.host.lower():
     logon = None
+# Scope hints of a Findings link (read here: AppTest does not bind the URL to widgets).
+hint_ses = parse_ses(st.query_params.get("session"))
+hint_pid = parse_ses(st.query_params.get("pid"))
+hint_exe = st.query_params.get("exe") or (
+    pid_exe(tree, hint_pid) if hint_pid is not None and hint_ses is None else None
+)
+if "pt_scope" not in st.session_state:
+    if hint_ses is not None:
+        st.session_state["pt_scope"] = "session"
+    elif hint_exe:
+        st.session_state["pt_scope"] = "exe"
+        st.session_state.setdefault("pt_exe", hint_exe)
+    if hint_pid is not None:
+        st.session_state.setdefault("pt_filter", str(hint_pid))
+if hint_pid is not None and st.session_state.get("pt_filter") == str(hint_pid):
+    st.info(f"The link points at process {hint_pid}: the table below is filtered to it.")
 scope = st.radio(
     "Scope",
     list(SCOPES),
@@ -49,7 +66,14 @@ if scope == "session":
         st.info("No login sessions in these process starts (every process has an unset audit session).")
         st.stop()
     chosen = match_logon(sessions, logon) if logon else None
-    if logon:
+    if hint_ses is not None:
+        hit = np.flatnonzero((sessions["Ses"] == hint_ses).fillna(False).to_numpy(dtype=bool))
+        chosen = int(hit[0]) if len(hit) else chosen
+        st.info(
+            f"The link asked for audit session {hint_ses}: "
+            + ("it is preselected below." if len(hit) else f"it started no process in {hunt.tr.label()}.")
+        )
+    elif logon:
         st.info(
             f"**Logons-page selection:** {md(logon.get('User'))} from {md(logon.get('SourceIP') or 'local')} "
             f"at {md(logon.get('Start'))}. "
@@ -81,7 +105,7 @@ if scope == "session":
         options,
         index=options.index(chosen) if chosen in options else 0,
         format_func=label,
-        key=f"pt_ses_{logon.get('SessionId', '') if logon else ''}",
+        key=f"pt_ses_{hint_ses if hint_ses is not None else logon.get('SessionId', '') if logon else ''}",
     )
     row = sessions.loc[pick]
     args = {"ses": int(row["Ses"]), "auid": None if pd.isna(row["Auid"]) else int(row["Auid"])}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from hunting.analysis import applications as ap
@@ -27,6 +28,20 @@ with st.expander("System daemons left out of the list"):
     )
 daemons = ap.parse_daemon_list(text)
 apps = ap.applications(syslog, daemons)
+# A Findings link's ?app= (read here: AppTest does not bind the URL). It may name a listed
+# system daemon (cron) or differ in case from the syslog tag (CRON): show that program anyway.
+wanted = st.query_params.get("app")
+if wanted and wanted not in apps["Application"].astype(str).tolist():
+    every = ap.applications(syslog, ())
+    same = every[every["Application"].astype(str).str.lower() == wanted.lower()]
+    if len(same):
+        apps = pd.concat([apps, same], ignore_index=True)
+        spellings = same["Application"].astype(str).tolist()
+        wanted = wanted if wanted in spellings else spellings[0]  # the URL's own spelling, as binding does
+        st.info(
+            f"The link asked for {md(wanted)}, a system daemon here: "
+            f"{md(', '.join(spellings))} added to the list."
+        )
 if apps.empty:
     st.info(
         f"Every process that logged on {md(hunt.host)} in {hunt.tr.label()} is in the system-daemon list: "
@@ -36,6 +51,8 @@ if apps.empty:
 
 st.dataframe(apps, hide_index=True, height=min(38 + 35 * len(apps), 300))
 names = apps["Application"].astype(str).tolist()
+if wanted in names and "app" not in st.session_state:
+    st.session_state["app"] = wanted
 app = st.selectbox(
     f"Application ({len(names)})",
     names,

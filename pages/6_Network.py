@@ -112,6 +112,12 @@ if geo is not None and setup.providers:
 
 st.subheader("One address")
 ips = activity["Ip"].astype(str).tolist()
+wanted = st.query_params.get("ip")  # a Findings link's hint (read here: AppTest does not bind the URL)
+if wanted and "net_ip" not in st.session_state:
+    if wanted in ips:
+        st.session_state["net_ip"] = wanted
+    else:
+        st.info(f"The link asked for {md(wanted)}: no log or flow names it in {hunt.tr.label()}.")
 ip = st.selectbox("Address", ips, index=None, placeholder="Choose an address", key="net_ip")
 if ip:
     row = activity[activity["Ip"] == ip].iloc[0]

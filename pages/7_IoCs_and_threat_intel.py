@@ -103,6 +103,12 @@ if results is not None and len(results):
     values = sorted(values, key=lambda v: v not in worst)  # TI hits first
 else:
     worst = {}
+wanted = st.query_params.get("ioc")  # a Findings link's hint (read here: AppTest does not bind the URL)
+if wanted and "ioc_pick" not in st.session_state:
+    if wanted in values:
+        st.session_state["ioc_pick"] = wanted
+    else:
+        st.info(f"The link asked for {md(wanted)}: it is not among the IoCs listed above.")
 pick = st.selectbox(
     "IoC",
     values,

@@ -18,12 +18,17 @@ import streamlit as st
 
 from hunting.analysis import session_detail as sd
 from hunting.analysis.findings import mitre_url
+from hunting.analysis.process_scope import audit_sessions, logon_for_hint, parse_ses
 from hunting.analysis.risky import RiskRule, RuleError, load_rules
+from hunting.analysis.sessions import logon_sessions
 from hunting.analysis.sudo import sudo_sessions
+from ui.context import Hunt
+from ui.process_views import load_tree
 from ui.safe import md, plain
 
 RULES_PATH_KEY = "session_rules_path"
 SESSION_KEY = "hunt_session"
+HINT_PARAMS = ("session", "user")  # a Findings link's scope hints for the Session detail page
 MAX_RAW_ROWS = 5_000
 MAX_FLAG_LINES = 40
 MAX_TIMELINE_MARKS = 20_000
@@ -105,14 +110,19 @@ def cached_flags(
 
 
 def clear_session() -> None:
+    """Forget the Logons-page session and the link's scope hints (else they would pick it again)."""
     st.session_state.pop(SESSION_KEY, None)
+    for name in HINT_PARAMS:
+        if name in st.query_params:
+            del st.query_params[name]
 
 
-def chosen_session(host: str) -> dict[str, Any] | None:
-    """The session picked on the Logons page, if it is on this host (else say why it is ignored)."""
+def chosen_session(host: str, hunt: Hunt | None = None) -> dict[str, Any] | None:
+    """The session picked on the Logons page, if it is on this host (else say why it is ignored);
+    without one, the logon session a link's ``?session=ses N`` / ``?user=`` names (``hunt`` given)."""
     session = st.session_state.get(SESSION_KEY)
     if not isinstance(session, dict) or not session:
-        return None
+        return hinted_session(hunt) if hunt is not None else None
     if sd.host_key(session.get("Computer")) != sd.host_key(host):
         st.warning(
             f"The session picked on the Logons page is on {md(session.get('Computer'))}, not {md(host)}: "
@@ -120,6 +130,35 @@ def chosen_session(host: str) -> dict[str, Any] | None:
         )
         st.button("Forget that session", on_click=clear_session, key="session_clear_other")
         return None
+    return session
+
+
+def hinted_session(hunt: Hunt) -> dict[str, Any] | None:
+    """The logon session named by the URL (a Findings link), said in an info box; None if none matches."""
+    ses_text = st.query_params.get("session")
+    user = st.query_params.get("user") or None
+    ses = parse_ses(ses_text)
+    if ses is None and not user:
+        return None
+    logons = logon_sessions(hunt.fetch("syslog"), hunt.fetch("logon_events"))
+    sessions = audit_sessions(load_tree(hunt)) if ses is not None else pd.DataFrame()
+    pos = logon_for_hint(logons, sessions, ses=ses, user=user)
+    asked = " and ".join(
+        x
+        for x in (f"audit session {ses}" if ses is not None else "", f"user {md(user)}" if user else "")
+        if x
+    )
+    if pos is None:
+        st.info(
+            f"The link asked for {asked}: no single logon session in {hunt.tr.label()} matches it, "
+            "so the whole time range is shown. Pick a session on the *Logons* page to narrow it."
+        )
+        return None
+    session = logons.iloc[pos].to_dict()
+    st.info(
+        f"The link asked for {asked}: scoped to the logon session of {md(session.get('User'))} "
+        f"from {md(session.get('SourceIP') or 'local')} at {md(session.get('Start'))}."
+    )
     return session
 
 

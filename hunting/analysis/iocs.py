@@ -74,7 +74,8 @@ _REFANG: Final = (
 # --- candidates ----------------------------------------------------------------
 # In priority order: where matches overlap the earlier kind wins, so a URL keeps
 # its host and path, a path its file name, an IPv6 address its embedded IPv4 and
-# a host name the dotted quad it starts with. Each pattern is run only on rows
+# a host name the dotted quad it starts with. An address that is a whole component
+# of a path or URL path is reported as well (right after the path or URL). Each pattern is run only on rows
 # whose cheap trigger (a vectorised RE2 search) matches, and starts with a
 # literal or class where possible so that ``re`` can scan ahead quickly.
 _CANDIDATES: Final = (
@@ -223,14 +224,32 @@ def _valid_path(path: str) -> str | None:
     return path
 
 
+def _embedded_ips(path: str) -> list[tuple[str, str]]:
+    """Addresses that are whole path components: ``/dev/tcp/45.95.147.236/4444`` names its C2 server."""
+    found: list[tuple[str, str]] = []
+    for part in path.split("/"):
+        if part and (part[0].isdigit() or ":" in part):
+            ip = normalise_ip(part)
+            if ip is not None:
+                found.append(ip)
+    return found
+
+
+def _url_path(url: str) -> str:
+    try:
+        return urlsplit(url).path
+    except ValueError:
+        return ""
+
+
 def _validate(kind: str, text: str) -> list[tuple[str, str]]:
     """The IoCs (type, normalised value) one candidate stands for; empty when it is not valid."""
     if kind == URL:
         res = normalise_url(text)
-        return [] if res is None else [(URL, res[0]), *res[1]]
+        return [] if res is None else [(URL, res[0]), *res[1], *_embedded_ips(_url_path(res[0]))]
     if kind == PATH:
         path = _valid_path(text)
-        return [(PATH, path)] if path else []
+        return [(PATH, path), *_embedded_ips(path)] if path else []
     if kind in (IPV4, IPV6):
         if not any(c.isalnum() for c in text):  # a bare "::" in prose is punctuation
             return []
@@ -294,7 +313,9 @@ def extract_iocs(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     ``Row`` is the frame's index label (its position when the index is not
     integer). Missing values are skipped; other types are read as text. IPs
     carry ``IpScope`` (public, private, loopback, ...): nothing is dropped for
-    being private. A URL's host is also reported as dns/ipv4/ipv6.
+    being private. A URL's host is also reported as dns/ipv4/ipv6, and an
+    address that is a whole path component (``/dev/tcp/45.95.147.236/4444``)
+    as ipv4/ipv6 next to the path, with the same Row and Column.
     """
     missing = [c for c in columns if c not in frame.columns]
     if missing:

@@ -16,7 +16,7 @@ from typing import Final
 import pandas as pd
 
 from hunting.analysis.geo import DOCUMENTATION, PUBLIC, ip_scope
-from hunting.analysis.iocs import IOC_TYPES, IPV4, IPV6, PATH, extract_iocs, normalise_ip
+from hunting.analysis.iocs import IOC_TYPES, IPV4, IPV6, extract_iocs, normalise_ip
 from hunting.schema import BOOL, INT, TEXT, TIME, Table, conform
 from hunting.ti.base import NOT_FOUND, OK, RATE_LIMITED, SEVERITIES
 
@@ -132,29 +132,12 @@ _V6_TOKEN: Final = re.compile(r"[0-9A-Fa-f:.]+")
 # --- addresses in syslog ----------------------------------------------------------------------
 
 
-def embedded_ips(occurrences: pd.DataFrame) -> pd.DataFrame:
-    """``occurrences`` (extract_iocs rows) plus an ipv4/ipv6 row for each address that is a path component."""
-    paths = occurrences[occurrences["IocType"] == PATH]
-    extra: list[dict[str, object]] = []
-    for row in paths.itertuples(index=False):
-        for part in str(row.Value).split("/"):
-            if not part or not (part[0].isdigit() or ":" in part):
-                continue
-            ip = normalise_ip(part)
-            if ip is not None:
-                extra.append({**row._asdict(), "IocType": ip[0], "Value": ip[1], "IpScope": ip_scope(ip[1])})
-    if not extra:
-        return occurrences
-    cols = list(occurrences.columns)
-    return pd.concat([occurrences, pd.DataFrame(extra, columns=cols)], ignore_index=True)
-
-
 def syslog_ips(syslog: pd.DataFrame) -> pd.DataFrame:
     """Addresses named in each syslog message (see :data:`IP_MENTIONS`), in row order."""
     if syslog.empty:
         return IP_MENTIONS.empty()
     syslog = syslog.reset_index(drop=True)
-    occ = embedded_ips(extract_iocs(syslog, ["SyslogMessage"]))
+    occ = extract_iocs(syslog, ["SyslogMessage"])
     occ = occ[occ["IocType"].isin(IP_TYPES)].drop_duplicates(["Row", "Value"])
     if occ.empty:
         return IP_MENTIONS.empty()
@@ -436,7 +419,7 @@ def collect_iocs(sources: Iterable[IocSource]) -> pd.DataFrame:
         if src.frame.empty or not cols:
             continue
         frame = src.frame.reset_index(drop=True)
-        occ = embedded_ips(extract_iocs(frame, cols))
+        occ = extract_iocs(frame, cols)
         if occ.empty:
             continue
         occ = occ.copy()

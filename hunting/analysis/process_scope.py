@@ -11,9 +11,11 @@ both run the same program (the privilege-separation pattern of sshd).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, Final
 
+import numpy as np
 import pandas as pd
 
 from hunting.analysis.process_tree import (
@@ -33,6 +35,7 @@ SESSION_COLUMNS: Final = (
 )  # fmt: skip
 # A Logons-page session (syslog, whole seconds) and the audit session it opened.
 LOGON_TOLERANCE: Final = pd.Timedelta(seconds=5)
+_SES_HINT: Final = re.compile(r"(?i)(?:ses\s*)?(\d+)")
 
 
 def host_users_map(host_users: pd.DataFrame | None) -> dict[int, str]:
@@ -311,3 +314,51 @@ def branches_for_executable(tree: pd.DataFrame, exe: str) -> pd.DataFrame:
             keep.add(parent)
             parent = up.get(parent)
     return whole.loc[keys.isin(keep).to_numpy()]
+
+
+def parse_ses(text: object) -> int | None:
+    """Audit session number from a scope hint: ``ses 6024`` (as findings write it) or ``6024``."""
+    if text is None:
+        return None
+    m = _SES_HINT.fullmatch(str(text).strip())
+    return int(m.group(1)) if m else None
+
+
+def logon_for_hint(
+    logons: pd.DataFrame, sessions: pd.DataFrame, *, ses: int | None = None, user: str | None = None
+) -> int | None:
+    """Position in ``logons`` (logon_sessions rows) of the logon a link's scope hint names, else None.
+
+    With ``ses``: the logon that opened that audit session (``match_logon``),
+    of ``user`` when given too. With ``user`` alone: that user's only logon
+    session; None when there are several, since picking one would be a guess.
+    """
+    if logons.empty or "User" not in logons.columns:
+        return None
+    users = logons["User"].astype("string")
+    if ses is not None:
+        rows = sessions.loc[pd.to_numeric(sessions["Ses"], errors="coerce") == ses]
+        if rows.empty:
+            return None
+        names = set(rows["LoginUser"].dropna().astype(str))
+        if user:
+            names &= {user}
+        for pos in np.flatnonzero(users.isin(names).fillna(False).to_numpy()):
+            found = match_logon(sessions, logons.iloc[pos].to_dict())
+            if found is not None and int(sessions.iloc[found]["Ses"]) == ses:
+                return int(pos)
+        return None
+    if user:
+        hits = np.flatnonzero((users == user).fillna(False).to_numpy())
+        return int(hits[0]) if len(hits) == 1 else None
+    return None
+
+
+def pid_exe(tree: pd.DataFrame, pid: int | None) -> str | None:
+    """Executable ``pid`` last exec'd in ``tree`` (what a ``nohup``/``sh -c`` wrapper became), else None."""
+    if pid is None or tree.empty:
+        return None
+    rows = tree.loc[(pd.to_numeric(tree["Pid"], errors="coerce") == pid) & tree["Exe"].notna()]
+    if rows.empty:
+        return None
+    return str(rows.sort_values("TimeGenerated", kind="stable")["Exe"].iloc[-1])

