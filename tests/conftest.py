@@ -12,11 +12,19 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
+def missing(reason: str) -> None:
+    """Skip a test whose data set or tool is absent, except in CI (``CI=true``), where it fails:
+    CI installs every tool and has ../shared beside the project, so absence there is a fault."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true but {reason}")
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """The folder of real logs nobody here wrote; tests using it skip where it is absent."""
+    """The folder of real logs nobody here wrote; absent: skipped locally, a failure in CI."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"real public logs not found at {SHARED_DATA} (../shared is beside the project in CI)")
+        missing(f"real public logs not found at {SHARED_DATA} (../shared is beside the project in CI)")
     return SHARED_DATA
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from hunting.demo.scenario import Manifest, demo_dir, demo_manifest, generate, main
+from tests.conftest import missing
 
 AUSEARCH = shutil.which("ausearch") or ("/usr/sbin/ausearch" if Path("/usr/sbin/ausearch").exists() else None)
 BSD = re.compile(
@@ -188,7 +189,7 @@ def test_intrusion_story_lines_are_in_auth_log_and_syslog(demo: tuple[Path, Mani
 
 def test_ausearch_event_count_equals_manifest(demo: tuple[Path, Manifest]) -> None:
     if AUSEARCH is None:
-        pytest.skip("ausearch (Debian package auditd) is not installed")
+        missing("ausearch (Debian package auditd) is not installed")
     out, manifest = demo
     for name in ("web01/audit/audit.log", "db01/audit/audit.log"):
         res = subprocess.run(
@@ -200,7 +201,7 @@ def test_ausearch_event_count_equals_manifest(demo: tuple[Path, Manifest]) -> No
 
 def test_ausearch_finds_reverse_shell_with_its_parent(demo: tuple[Path, Manifest]) -> None:
     if AUSEARCH is None:
-        pytest.skip("ausearch (Debian package auditd) is not installed")
+        missing("ausearch (Debian package auditd) is not installed")
     out, manifest = demo
     pids = manifest.truth["pids"]
     res = subprocess.run(
