@@ -1,0 +1,348 @@
+"""Logons, sudo commands, account changes and sessions from auditd user records alone.
+
+A host that keeps only ``audit.log`` still tells who logged on, what they ran with
+sudo and which accounts changed: PAM, sshd, sudo and shadow-utils write USER_* and
+*_USER/*_GROUP records. These functions turn AuditEvents rows (one per event, see
+``hunting.readers.auditd``) into the same LogonEvents, SudoEvents and AccountChanges
+rows the syslog parsers produce, so every page and finding works on them.
+
+Counting rule, the same as for syslog (``hunting.analysis.logons``): each attempt is
+one Success or Failure row. sshd writes a USER_LOGIN record for every attempt and
+PAM a USER_AUTH record for the same attempt in the same process, so a USER_AUTH is
+kept as a ``Notice`` when the same process wrote a USER_LOGIN with the same result
+(paired in order). USER_AUTH records with no such USER_LOGIN (su, sudo, login,
+sshd key probes) count. ``aureport --login`` counts USER_LOGIN records and
+``aureport --auth`` USER_AUTH records, so on a file the counted rows are
+``--login`` plus the ``--auth`` events not paired with a USER_LOGIN of their process.
+Records whose ``res`` is neither success nor failed are kept as ``Notice``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+import pandas as pd
+
+from hunting.analysis.logons import FAILURE, NOTICE, SUCCESS, _normalise_ip
+from hunting.schema import ACCOUNTS, AUDIT, LOGONS, SUDO, conform
+
+LOGON_RECORDS: Final = ("USER_LOGIN", "USER_AUTH")
+SUDO_RECORDS: Final = ("USER_CMD",)
+SESSION_RECORDS: Final = ("USER_START", "USER_END")
+ACCOUNT_RECORDS: Final = (
+    "ADD_USER", "DEL_USER", "ADD_GROUP", "DEL_GROUP", "USER_MGMT", "GRP_MGMT", "USER_CHAUTHTOK",
+)  # fmt: skip
+UNSET_ID: Final = 4294967295  # auid/ses of a process no login has marked
+
+_SSH_EXES: Final = frozenset({"sshd", "sshd-session", "sshd-auth"})
+_EXE_TYPE: Final = {"su": "su", "login": "login", "sudo": "sudo"}
+# op= of sshd's own USER_AUTH records (OpenSSH's audit patches) -> LogonType
+_OP_TYPE: Final = {"pubkey": "publickey", "pubkey_auth": "publickey", "password": "password"}
+# PAM services whose sessions are a person logging on (others: cron, sudo, systemd --user ...)
+_LOGON_SESSION_EXES: Final = frozenset({*_SSH_EXES, "su", "login", "gdm-session-worker", "lightdm", "sddm"})
+
+# Account records: the record type gives the action; MGMT and CHAUTHTOK records say it in op=.
+_RECORD_ACTION: Final = {
+    "ADD_USER": "user_add", "DEL_USER": "user_delete", "ADD_GROUP": "group_add", "DEL_GROUP": "group_delete",
+}  # fmt: skip
+# (op= pattern, action), first match wins; shadow-utils wrote "adding user" before 4.2 and
+# "add-user" since. Rules as data so a new wording is one line.
+_OP_ACTION: Final = (
+    (r"(?:add|adding)[- ](?:user[- ])?to[- ](?:shadow[- ])?group|add[- ]member|adding member", "group_member_add"),
+    (r"(?:delet|remov)\w*[- ](?:user[- ])?from[- ](?:shadow[- ])?group|(?:delet|remov)\w*[- ]member",
+     "group_member_remove"),
+    (r"chauthtok|passw", "password_change"),
+    (r"(?:add|adding)[- ](?:shadow[- ])?group", "group_add"),
+    (r"(?:delet|remov)\w*[- ](?:shadow[- ])?group", "group_delete"),
+    (r"(?:add|adding)[- ](?:user|home)", "user_add"),
+    (r"(?:delet|remov)\w*[- ](?:user|home)", "user_delete"),
+    (r"group", "group_modify"),
+)  # fmt: skip
+_GROUP_ACTIONS: Final = frozenset({"group_add", "group_delete", "group_modify"})
+# One change is often several records of one process (useradd: ADD_USER then USER_MGMT
+# add-home-dir; groupadd: one ADD_GROUP per file): folded when this close in time.
+_FOLD_WINDOW: Final = pd.Timedelta("5s")
+
+_OP_FULL = re.compile(r"""(?:^|[ '(])op=(.*?)(?=\s+[\w-]+=|'|$)""")
+_ID = re.compile(r"""(?:^|[ '(])id=(\d+)""")
+_RPORT = re.compile(r"""(?:^|[ '(])rport=(\d+)""")
+
+
+def _first_record(raw: pd.Series) -> pd.Series:
+    return raw.fillna("").str.split("\n", n=1).str[0]
+
+
+def _absent(values: pd.Series) -> pd.Series:
+    """auditd's ``?`` and empty values as NA."""
+    s = values.astype("string").str.strip()
+    return s.mask(s.isin(["?", "", "(none)"]))
+
+
+def _basename(exe: pd.Series) -> pd.Series:
+    return _absent(exe).str.rsplit("/", n=1).str[-1]
+
+
+def _user_rows(audit: pd.DataFrame, types: tuple[str, ...]) -> pd.DataFrame:
+    """AUDIT rows of these record types, with the fields the USER_* records share, cleaned."""
+    df = conform(audit, AUDIT)
+    df = df[df["EventType"].isin(types)].copy()
+    first = _first_record(df["RawMessage"])
+    df["_op"] = first.str.extract(_OP_FULL, expand=False).astype("string").str.strip()
+    df["_id"] = pd.to_numeric(first.str.extract(_ID, expand=False), errors="coerce").astype("Int64")
+    df["_rport"] = pd.to_numeric(first.str.extract(_RPORT, expand=False), errors="coerce").astype("Int64")
+    df["_acct"] = _absent(df["Acct"])
+    df["_exe"] = _basename(df["Exe"])
+    addr = _absent(df["Addr"]).fillna(_absent(df["Hostname"]))
+    df["_addr"] = _normalise_ip(addr)
+    df["_term"] = _absent(df["Terminal"])
+    res = df["Res"].astype("string").str.lower()
+    df["_result"] = res.map({"success": SUCCESS, "failed": FAILURE, "fail": FAILURE}).fillna(NOTICE)
+    df["_actor"] = _actor(df)
+    return df.sort_values(["TimeGenerated", "EventId"], kind="stable")
+
+
+def _actor(df: pd.DataFrame) -> pd.Series:
+    """Who did it: the login user (auid) by name where the log gives one, else ``auid=N``."""
+    auid = df["Auid"].astype("Int64")
+    named = _absent(df["AuidName"])
+    numbered = ("auid=" + auid.astype("string")).mask(auid.isna() | (auid == UNSET_ID))
+    return named.mask(named == "unset").fillna(numbered)
+
+
+def _user_name(df: pd.DataFrame) -> pd.Series:
+    """``acct``, else the login uid's name (USER_LOGIN from sshd gives ``id=UID`` only), else ``uid=N``."""
+    named = _absent(df["AuidName"])
+    named = named.mask(named == "unset")
+    by_id = ("uid=" + df["_id"].astype("string")).mask(df["_id"].isna())
+    user = df["_acct"].fillna(named.where(df["_id"].notna() & (df["_id"] == df["Auid"]))).fillna(by_id)
+    return user.mask(user == "(invalid user)")
+
+
+def audit_logons(audit: pd.DataFrame) -> pd.DataFrame:
+    """USER_LOGIN and USER_AUTH records as LOGONS rows (see the module's counting rule)."""
+    df = _user_rows(audit, LOGON_RECORDS)
+    if df.empty:
+        return LOGONS.empty()
+    out = pd.DataFrame(index=df.index)
+    out["TimeGenerated"] = df["TimeGenerated"]
+    out["Computer"] = df["Computer"]
+    out["User"] = _user_name(df)
+    out["Result"] = df["_result"]
+    out["LogonType"] = _logon_type(df)
+    out["ProcessName"] = df["_exe"]
+    out["ProcessID"] = df["Pid"]
+    out["SourceIP"] = df["_addr"]
+    out["SourcePort"] = df["_rport"]
+    out["InvalidUser"] = df["_acct"].eq("(invalid user)").fillna(False)
+    out["Count"] = 1
+    out["SyslogMessage"] = _first_record(df["RawMessage"])
+    out["_type"] = df["EventType"]
+    out = _pair_auth_with_login(out)
+    out["User"] = _name_numbered_users(out, audit)
+    return conform(out, LOGONS)
+
+
+def _name_numbered_users(rows: pd.DataFrame, audit: pd.DataFrame) -> pd.Series:
+    """``uid=N`` users (sshd's USER_LOGIN names only the id) named by ``acct`` of the same process's PAM records."""
+    numbered = rows["User"].str.startswith("uid=").fillna(False)
+    if not numbered.any():
+        return rows["User"]
+    pam = _user_rows(audit, ("USER_AUTH", "USER_ACCT", "CRED_ACQ", "USER_START"))
+    pam = pam[pam["_acct"].notna() & pam["Pid"].notna()]
+    names = (
+        pam.assign(_c=pam["Computer"].fillna(""))
+        .drop_duplicates(["_c", "Pid"])
+        .set_index(["_c", "Pid"])["_acct"]
+    )
+    key = pd.MultiIndex.from_arrays([rows["Computer"].fillna(""), rows["ProcessID"]])
+    found = pd.Series(names.reindex(key).to_numpy(), index=rows.index, dtype="string")
+    return rows["User"].mask(numbered & found.notna(), found)
+
+
+def _logon_type(df: pd.DataFrame) -> pd.Series:
+    exe = df["_exe"].fillna("")
+    op = df["_op"].fillna("").str.lower()
+    by_exe = exe.map(lambda e: "ssh" if e in _SSH_EXES else _EXE_TYPE.get(e, e or "pam"))
+    by_op = op.map(_OP_TYPE)
+    pam_auth = (df["EventType"] == "USER_AUTH") & exe.isin(_SSH_EXES) & op.str.startswith("pam:")
+    return by_op.fillna(by_exe.where(~pam_auth, "pam")).astype("string")
+
+
+def _pair_auth_with_login(rows: pd.DataFrame) -> pd.DataFrame:
+    """USER_AUTH → Notice when its process wrote a USER_LOGIN with the same result (k-th with k-th)."""
+    key = ["Computer", "ProcessID", "Result"]
+    counted = rows["Result"].isin([SUCCESS, FAILURE]) & rows["ProcessID"].notna()
+    keyed = rows[counted].assign(_c=rows["Computer"].fillna(""))
+    key = ["_c", "ProcessID", "Result"]
+    logins = keyed[keyed["_type"] == "USER_LOGIN"].groupby(key).size().rename("_logins")
+    auths = keyed[keyed["_type"] == "USER_AUTH"]
+    if auths.empty or logins.empty:
+        return rows
+    rank = auths.groupby(key).cumcount()
+    have = auths[key].merge(logins, left_on=key, right_index=True, how="left")["_logins"].fillna(0)
+    echo = rank.to_numpy() < have.to_numpy()
+    rows.loc[auths.index[echo], "Result"] = NOTICE
+    return rows
+
+
+def audit_sudo(audit: pd.DataFrame) -> pd.DataFrame:
+    """USER_CMD records (sudo's command, hex ``cmd`` decoded by the reader) as SUDO rows.
+
+    RunAs is the ``acct`` of sudo's session record (USER_START) in the same process,
+    Sudoer the ``acct`` of its USER_ACCT/USER_AUTH record, else the uid's name or ``uid=N``.
+    """
+    cmds = _user_rows(audit, SUDO_RECORDS)
+    if cmds.empty:
+        return SUDO.empty()
+    pam = _user_rows(audit, ("USER_START", "USER_ACCT", "USER_AUTH", "CRED_ACQ", "CRED_REFR"))
+    pam = pam[pam["_exe"].eq("sudo").fillna(False) & pam["_acct"].notna()]
+    pam = pam.assign(_c=pam["Computer"].fillna(""))
+    runas = (
+        pam[pam["EventType"] == "USER_START"].drop_duplicates(["_c", "Pid"]).set_index(["_c", "Pid"])["_acct"]
+    )
+    who = pam[pam["EventType"].isin(["USER_ACCT", "USER_AUTH"])].drop_duplicates(["_c", "Pid"])
+    who = who.set_index(["_c", "Pid"])["_acct"]
+    key = pd.MultiIndex.from_arrays([cmds["Computer"].fillna(""), cmds["Pid"]])
+    uid_name = _absent(cmds["UidName"])
+    by_uid = ("uid=" + cmds["Uid"].astype("string")).mask(cmds["Uid"].isna())
+    out = pd.DataFrame(index=cmds.index)
+    out["TimeGenerated"] = cmds["TimeGenerated"]
+    out["Computer"] = cmds["Computer"]
+    out["ProcessID"] = cmds["Pid"]
+    out["Sudoer"] = pd.Series(who.reindex(key).to_numpy(), index=cmds.index, dtype="string")
+    out["Sudoer"] = out["Sudoer"].fillna(uid_name).fillna(by_uid)
+    out["RunAs"] = pd.Series(runas.reindex(key).to_numpy(), index=cmds.index, dtype="string")
+    command = cmds["Cmdline"].astype("string")
+    out["Command"] = command
+    out["CommandBinary"] = command.str.strip().str.split(n=1).str[0]
+    out["TTY"] = cmds["_term"]
+    out["PWD"] = _absent(cmds["Cwd"])
+    out["Result"] = cmds["_result"].where(cmds["_result"] != NOTICE, pd.NA)
+    out["Reason"] = pd.NA
+    out["SyslogMessage"] = _first_record(cmds["RawMessage"])
+    return conform(out, SUDO)
+
+
+def _account_action(df: pd.DataFrame) -> pd.Series:
+    by_type = df["EventType"].map(_RECORD_ACTION)
+    op = df["_op"].fillna("").str.lower()
+    by_op = pd.Series(pd.NA, index=df.index, dtype="string")
+    for pattern, action in _OP_ACTION:
+        hit = by_op.isna() & op.str.contains(pattern, regex=True)
+        by_op = by_op.mask(hit, action)
+    default = df["EventType"].map({"GRP_MGMT": "group_modify", "USER_CHAUTHTOK": "password_change"})
+    return by_type.fillna(by_op).fillna(default).fillna("user_modify").astype("string")
+
+
+def audit_account_changes(audit: pd.DataFrame) -> pd.DataFrame:
+    """Account records (shadow-utils and PAM chauthtok) as ACCOUNTS rows; failed attempts left out.
+
+    ``acct`` names the user (or, on group records, the group); ``id`` is its UID/GID.
+    Records of one process for one change (useradd's ADD_USER and add-home-dir, groupadd's
+    one record per file) fold into one row whose SyslogMessage keeps every record.
+    """
+    df = _user_rows(audit, ACCOUNT_RECORDS)
+    if df.empty:
+        return ACCOUNTS.empty()
+    df = df[df["_result"] == SUCCESS].copy()
+    if df.empty:
+        return ACCOUNTS.empty()
+    df["Action"] = _account_action(df)
+    group = df["Action"].isin(_GROUP_ACTIONS)
+    member = df["Action"].isin(["group_member_add", "group_member_remove"])
+    out = pd.DataFrame(index=df.index)
+    out["TimeGenerated"] = df["TimeGenerated"]
+    out["Computer"] = df["Computer"]
+    out["ProcessName"] = df["_exe"]
+    out["ProcessID"] = df["Pid"]
+    out["Action"] = df["Action"]
+    out["User"] = df["_acct"].where(~group)
+    out["Group"] = df["_acct"].where(group)
+    out["UID"] = df["_id"].where(~group & ~member)
+    out["GID"] = df["_id"].where(group)
+    out["Actor"] = df["_actor"]
+    out["SyslogMessage"] = _first_record(df["RawMessage"])
+    return conform(_fold(out), ACCOUNTS)
+
+
+def _fold(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per process and change: consecutive records of one pid and action within seconds.
+
+    A user_modify (useradd's ``add-home-dir``) of a process that added a user is part of that add.
+    """
+    rows = rows.sort_values("TimeGenerated", kind="stable").reset_index(drop=True)
+    host = rows["Computer"].fillna("")
+    pid = rows["ProcessID"].astype("Int64")
+    adders = set(zip(host[rows["Action"] == "user_add"], pid[rows["Action"] == "user_add"], strict=True))
+    in_add = pd.Series(
+        [(c, p) in adders for c, p in zip(host, pid, strict=True)], index=rows.index, dtype=bool
+    )
+    rows.loc[in_add & (rows["Action"] == "user_modify"), "Action"] = "user_add"
+    keys = pd.DataFrame({"c": host, "p": pid.fillna(-1), "a": rows["Action"].fillna("")})
+    new = (keys != keys.shift()).any(axis=1) | pid.isna()
+    new |= rows["TimeGenerated"].diff().fillna(pd.Timedelta(0)) > _FOLD_WINDOW
+    block = new.cumsum()
+    folded = rows.groupby(block, sort=False).first()  # first non-null value of each column
+    folded["SyslogMessage"] = rows.groupby(block, sort=False)["SyslogMessage"].agg(
+        lambda s: "\n".join(str(v) for v in s.dropna())
+    )
+    return folded.reset_index(drop=True)
+
+
+SESSION_COLUMNS: Final = (
+    "SessionId", "Computer", "Ses", "User", "SessionType", "ProcessName", "ProcessID", "Start", "End",
+    "DurationSeconds", "SourceIP", "Terminal",
+)  # fmt: skip
+
+
+def audit_sessions(audit: pd.DataFrame) -> pd.DataFrame:
+    """PAM sessions from USER_START/USER_END records, paired by audit session (``ses``) and process.
+
+    A sudo or cron session inside a logon shares the logon's ``ses``, so the process
+    (``pid``) is part of the key. SessionType is ``logon`` for sshd/login/su/display
+    managers and ``system`` for the rest (cron, sudo, systemd --user), which the
+    logon-session lists keep apart. End is NaT when the close is not in the log.
+    """
+    df = _user_rows(audit, SESSION_RECORDS)
+    dtypes = {
+        "SessionId": "string", "Computer": "string", "Ses": "Int64", "User": "string", "SessionType": "string",
+        "ProcessName": "string", "ProcessID": "Int64", "Start": "datetime64[ns, UTC]", "End": "datetime64[ns, UTC]",
+        "DurationSeconds": "Float64", "SourceIP": "string", "Terminal": "string",
+    }  # fmt: skip
+    if df.empty:
+        return pd.DataFrame({c: pd.Series(dtype=dtypes[c]) for c in SESSION_COLUMNS})
+    df["_c"] = df["Computer"].fillna("")
+    df["_ses"] = df["Ses"].astype("Int64").fillna(-1)
+    df["_pid"] = df["Pid"].astype("Int64").fillna(-1)
+    df["_start"] = df["TimeGenerated"].where(df["EventType"] == "USER_START")
+    df["_end"] = df["TimeGenerated"].where(df["EventType"] == "USER_END")
+    df["_acct_start"] = df["_acct"].where(df["EventType"] == "USER_START")
+    g = df.groupby(["_c", "_ses", "_pid"], sort=False)
+    out = g.agg(
+        Computer=("Computer", "first"),
+        User=("_acct_start", "first"),
+        _user_any=("_acct", "first"),
+        ProcessName=("_exe", "first"),
+        Start=("_start", "min"),
+        End=("_end", "max"),
+        SourceIP=("_addr", "first"),
+        Terminal=("_term", "first"),
+    ).reset_index()
+    out["User"] = out["User"].fillna(out["_user_any"])
+    out["Ses"] = out["_ses"].where(out["_ses"] >= 0).astype("Int64")
+    out.loc[out["Ses"] == UNSET_ID, "Ses"] = pd.NA
+    out["ProcessID"] = out["_pid"].where(out["_pid"] >= 0).astype("Int64")
+    out["SessionType"] = out["ProcessName"].isin(_LOGON_SESSION_EXES).map({True: "logon", False: "system"})
+    out["DurationSeconds"] = (out["End"] - out["Start"]).dt.total_seconds()
+    out["SessionId"] = (
+        "audit:" + out["_c"] + ":" + out["_ses"].astype("string") + ":" + out["_pid"].astype("string")
+    )
+    out = out.sort_values("Start", kind="stable", na_position="first").reset_index(drop=True)
+    return pd.DataFrame({c: out[c].astype(dtypes[c]) for c in SESSION_COLUMNS})
+
+
+__all__ = [
+    "ACCOUNT_RECORDS", "LOGON_RECORDS", "SESSION_COLUMNS", "audit_account_changes", "audit_logons",
+    "audit_sessions", "audit_sudo",
+]  # fmt: skip
