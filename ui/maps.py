@@ -7,14 +7,16 @@ hunting/data with points at coordinates from the offline geolocation.
 
 from __future__ import annotations
 
-import html
 import json
 from functools import cache
 from pathlib import Path
 
 import altair as alt
 import pandas as pd
+from branca.element import MacroElement
+from jinja2 import Template
 
+from hunting.render.jsenc import js_literal
 from ui.charts import RESULT_SCALE
 from ui.safe import plain
 
@@ -54,30 +56,64 @@ def world_map(
     return alt.layer(base, dots).properties(height=380)
 
 
-def _html_text(value: object, limit: int = 200) -> str:
-    """Text for folium popups/tooltips: HTML-escaped, and inert in the two template
-    languages folium passes it through (Jinja2 re-renders popups; Leaflet code puts
-    them in a JavaScript template literal), so `{{ }}`, `{% %}` and `${}` stay text."""
-    text = html.escape(plain(value, limit))
-    return text.translate({ord("{"): "&#123;", ord("}"): "&#125;", ord("$"): "&#36;", ord("`"): "&#96;"})
+def _text_rows(fields: dict[str, object]) -> list[list[str]]:
+    """Popup rows as plain strings (control characters visible, length capped)."""
+    return [[plain(k, 60), plain(v, 200)] for k, v in fields.items()]
+
+
+class _TextPopup(MacroElement):  # type: ignore[misc]
+    """Popup and tooltip whose text reaches the page only through ``textContent``.
+
+    folium's own Popup/Tooltip paste HTML into a JavaScript template literal, where a
+    user name written as ``\\u003cimg src=x onerror=...\\u003e`` turns back into markup
+    after HTML-escaping (issue 16). Here the values are a JSON literal (``js_literal``:
+    ``<``, ``>``, ``&``, ``'``, U+2028/2029 escaped) and the DOM is built with
+    ``textContent``, so no value is ever parsed as HTML or code, and backslashes stay.
+    """
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+(function () {
+    var rows = {{ this.rows }}, tip = {{ this.tip }};
+    var box = document.createElement("div");
+    rows.forEach(function (r) {
+        var b = document.createElement("b");
+        b.textContent = r[0];
+        box.appendChild(b);
+        box.appendChild(document.createTextNode(": " + r[1]));
+        box.appendChild(document.createElement("br"));
+    });
+    var t = document.createElement("span");
+    t.textContent = tip;
+    {{ this._parent.get_name() }}.bindPopup(box, {maxWidth: 400});
+    {{ this._parent.get_name() }}.bindTooltip(t);
+})();
+{% endmacro %}"""
+    )
+
+    def __init__(self, rows: list[list[str]], tip: str) -> None:
+        super().__init__()
+        self._name = "TextPopup"
+        self.rows = js_literal(rows)
+        self.tip = js_literal(tip)
 
 
 def folium_map(
     points: pd.DataFrame, *, color: str = "Result", red: frozenset[str] = frozenset({"Failure"})
 ) -> object:
-    """A folium map with escaped popups (needs internet for Leaflet and tiles)."""
+    """A folium map whose popups and tooltips show log text as text (needs internet for
+    Leaflet and tiles)."""
     import folium
 
     fmap = folium.Map(location=[20, 0], zoom_start=2, tiles="OpenStreetMap")
     for row in points.dropna(subset=["Latitude", "Longitude"]).itertuples(index=False):
         fields = row._asdict()
-        popup = "<br>".join(f"<b>{_html_text(k)}</b>: {_html_text(v)}" for k, v in fields.items())
-        folium.CircleMarker(
+        marker = folium.CircleMarker(
             location=[fields["Latitude"], fields["Longitude"]],
             radius=5 + min(15, int(fields.get("Count", 1) or 1) ** 0.5),
             color="#e4572e" if str(fields.get(color)) in red else "#3bb273",
             fill=True,
-            popup=folium.Popup(popup, max_width=400),
-            tooltip=_html_text(fields.get("Ip", ""), 60),
-        ).add_to(fmap)
+        )
+        marker.add_child(_TextPopup(_text_rows(fields), plain(fields.get("Ip", ""), 60)))
+        marker.add_to(fmap)
     return fmap

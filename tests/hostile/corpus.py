@@ -77,6 +77,13 @@ TOKEN_PAYLOADS: Final[dict[str, str]] = {
     "md_image_token": "![x](http//127.0.0.1/pwned.png)",
     "script_token": "<script/data-pwn>alert(1)</script>",
 }
+# Markup written with JavaScript string escapes: inert as HTML text, live again once
+# placed inside a JavaScript string literal (issue 16: fired in the folium map).
+JS_ESCAPE_PAYLOADS: Final[dict[str, str]] = {
+    "js_u_escape": "\\u003cimg src=x onerror=alert('pwned-jsu')\\u003e",
+    "js_u_escape_token": "\\u003cimg/src/onerror=alert('pwned-jsut')\\u003e",
+    "js_x_escape": "\\x3cimg src=x onerror=alert('pwned-jsx')\\x3e",
+}
 # A host name and a process name that are payloads (syslog puts both before the message).
 PAYLOAD_HOST: Final = "<svg/onload=alert('pwned-host')>"
 PAYLOAD_HOST_MD: Final = "![x](http://127.0.0.1:9/pwned-host.png)"
@@ -121,7 +128,7 @@ HTML_MARKERS: Final = (
 
 
 def all_payloads() -> dict[str, str]:
-    return {**PAYLOADS, **TOKEN_PAYLOADS}
+    return {**PAYLOADS, **JS_ESCAPE_PAYLOADS, **TOKEN_PAYLOADS}
 
 
 def html_payloads() -> dict[str, str]:
