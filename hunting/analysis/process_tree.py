@@ -78,6 +78,7 @@ _PID_LIMIT: Final = 1 << 31  # pid_max is at most 2**22; larger values are garba
 _EXEC_RECORD = r"(?:^|,)\s*EXECVE\s*(?:,|$)"
 _SYSCALL_RECORD = r"(?:^|,)\s*SYSCALL\s*(?:,|$)"
 _EXEC_NAMES = ("execve", "execveat")
+_AGENT_EXEC_TYPES = ("AUOMS_EXECVE", "SYSMON_PROCESS_CREATE")
 
 
 def process_events(audit: pd.DataFrame, *, users: Mapping[int, str] | None = None) -> pd.DataFrame:
@@ -244,7 +245,9 @@ def _exec_mask(audit: pd.DataFrame) -> pd.Series:
     )
     etype = _col(audit, "EventType").astype("string").str.upper()
     by_name = (etype == "SYSCALL") & _col(audit, "Syscall").astype("string").str.lower().isin(_EXEC_NAMES)
-    return has_exec.fillna(by_name).fillna(False).astype(bool)
+    # One-record events of Microsoft's agents (AUOMS_EXECVE, Sysmon process create): see hunting.readers.agents
+    agent = etype.isin(_AGENT_EXEC_TYPES).fillna(False).astype(bool)
+    return has_exec.fillna(by_name).fillna(False).astype(bool) | agent
 
 
 def _own_name(ev: pd.DataFrame, col: str) -> pd.Series:

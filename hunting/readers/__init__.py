@@ -25,7 +25,7 @@ from hunting.readers.base import FileAccount, Reader, ReadOptions, ReadResult
 from hunting.schema import BY_NAME, conform
 
 # Bump when any reader's output changes, so cached parses are not reused.
-READER_VERSION = "3"
+READER_VERSION = "4"
 SNIFF_LINES = 30
 MAX_FILE_BYTES = 4 * 1024**3
 ProgressFn = Callable[[int, int, str], None]
@@ -145,7 +145,9 @@ def read_bytes(data: bytes, path: str, mtime: float, options: ReadOptions) -> Re
         return ReadResult(tables={}, account=account)
     if note:
         result.account.error = note
-    return result
+    from hunting.readers.agents import augment  # AUOMS/Sysmon rows inside Syslog: processes, flows
+
+    return augment(result)
 
 
 def read_file(path: Path, options: ReadOptions) -> ReadResult:
