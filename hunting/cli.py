@@ -18,14 +18,25 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", nargs="+", required=True, metavar="PATH", help="log files or folders")
     p.add_argument("--year", type=int, help="year of log lines that carry none (default: from file mtime)")
     p.add_argument("--tz", default="UTC", help="time zone of timestamps without offset (default UTC)")
+    _add_host_name_arg(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _add_host_name_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--host-name",
+        default="",
+        metavar="NAME",
+        help="host of records that name none (raw audit.log); default: the syslog host of the same "
+        "folder, else a name from the folder",
+    )
 
 
 def _options(args: argparse.Namespace) -> ReadOptions:
     try:
-        return ReadOptions(year=args.year, tz=args.tz)
+        return ReadOptions(year=args.year, tz=args.tz, host_name=args.host_name or "")
     except Exception as exc:  # ZoneInfoNotFoundError, ValueError
-        raise HuntingError(f"bad --year/--tz: {exc}") from exc
+        raise HuntingError(f"bad --year/--tz/--host-name: {exc}") from exc
 
 
 def cmd_hosts(args: argparse.Namespace) -> int:
@@ -49,9 +60,9 @@ def cmd_hosts(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from hunting.readers import read_paths
+    from hunting.store import Store
 
-    _, accounts = read_paths(args.source, _options(args))
+    accounts = Store().load(args.source, _options(args))  # names the hosts of records that name none
     if args.json:
         print(json.dumps([a.to_dict() for a in accounts], indent=1))
         return 0
@@ -60,6 +71,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         total = [total[0] + a.lines, total[1] + a.parsed, total[2] + a.unparsed]
         note = f"  ! {a.error}" if a.error else ""
         print(f"{a.path}\t{a.format}\tlines={a.lines} parsed={a.parsed} unparsed={a.unparsed}{note}")
+        if a.host_rule:
+            print(f"    host {a.host!r}: {a.host_rule}")
         for reason, n in a.reasons.most_common():
             print(f"    {n:>8}  {reason}")
     print(f"TOTAL\t{len(accounts)} files\tlines={total[0]} parsed={total[1]} unparsed={total[2]}")
@@ -130,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", metavar="FILE", help="write here instead of standard output")
     p.add_argument("--year", type=int, help="year of log lines that carry none (default: from file mtime)")
     p.add_argument("--tz", default="UTC", help="time zone of timestamps without offset (default UTC)")
+    _add_host_name_arg(p)
     p.set_defaults(func=cmd_report)
     p = sub.add_parser("demo", help="write the demo scenario's log files to a folder")
     p.add_argument("out", help="output folder")

@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 
 from hunting.readers import ProgressFn, cache_dir, iter_files, read_cached
+from hunting.readers.auditd import name_unnamed_host
 from hunting.readers.base import FileAccount, ReadOptions
 from hunting.schema import AUDIT, BY_NAME, HOST_USERS, STORED_TABLES, SYSLOG, conform
 
@@ -72,6 +73,10 @@ class Store:
         with self._lock:
             self._con.execute(f'INSERT INTO "{table}" {select}', params)
 
+    def _unnamed_rows(self, path: Path) -> int:
+        q = "SELECT count(*) FROM read_parquet($p) WHERE Computer IS NULL OR Computer = ''"
+        return int(self.query(q, {"p": str(path)}).iloc[0, 0])
+
     def load(
         self,
         paths: Iterable[str | Path],
@@ -101,11 +106,14 @@ class Store:
                 )
                 if len(top) and top.iloc[0, 0]:
                     syslog_hosts.setdefault(f.parent, str(top.iloc[0, 0]))
+        # Else the host the analyst named, else one from the folder (hunting.readers.auditd).
         for f, r in reads:
             for table, pq in r.parquet.items():
                 hint = ""
                 if table in (AUDIT.name, HOST_USERS.name):
-                    hint = syslog_hosts.get(f.parent) or syslog_hosts.get(f.parent.parent) or ""
+                    hint, rule = name_unnamed_host(f, syslog_hosts, options.host_name)
+                    if table == AUDIT.name and self._unnamed_rows(pq):
+                        r.account.host, r.account.host_rule = hint, rule
                 self._insert_parquet(table, pq, hint)
             if progress:
                 progress(len(files), len(files), "loaded")

@@ -33,6 +33,10 @@ SESSION_RECORDS: Final = ("USER_START", "USER_END")
 ACCOUNT_RECORDS: Final = (
     "ADD_USER", "DEL_USER", "ADD_GROUP", "DEL_GROUP", "USER_MGMT", "GRP_MGMT", "USER_CHAUTHTOK",
 )  # fmt: skip
+# Every record type the functions here read (sudo's PAM records name its RunAs and Sudoer).
+PARSER_RECORDS: Final = (
+    *LOGON_RECORDS, *SUDO_RECORDS, *SESSION_RECORDS, *ACCOUNT_RECORDS, "USER_ACCT", "CRED_ACQ", "CRED_REFR",
+)  # fmt: skip
 UNSET_ID: Final = 4294967295  # auid/ses of a process no login has marked
 
 _SSH_EXES: Final = frozenset({"sshd", "sshd-session", "sshd-auth"})
@@ -70,7 +74,9 @@ _RPORT = re.compile(r"""(?:^|[ '(])rport=(\d+)""")
 
 
 def _first_record(raw: pd.Series) -> pd.Series:
-    return raw.fillna("").str.split("\n", n=1).str[0]
+    return (
+        raw.fillna("").str.split("\n", n=1).str[0].str.replace("\x1d", " ", regex=False)
+    )  # ENRICHED separator
 
 
 def _absent(values: pd.Series) -> pd.Series:
@@ -343,6 +349,6 @@ def audit_sessions(audit: pd.DataFrame) -> pd.DataFrame:
 
 
 __all__ = [
-    "ACCOUNT_RECORDS", "LOGON_RECORDS", "SESSION_COLUMNS", "audit_account_changes", "audit_logons",
+    "ACCOUNT_RECORDS", "LOGON_RECORDS", "PARSER_RECORDS", "SESSION_COLUMNS", "audit_account_changes", "audit_logons",
     "audit_sessions", "audit_sudo",
 ]  # fmt: skip

@@ -21,7 +21,9 @@ from __future__ import annotations
 import ast
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Final
 
 import numpy as np
 import pandas as pd
@@ -416,6 +418,44 @@ def _set_times(account: FileAccount, events: pd.DataFrame) -> None:
         account.last_time = times.max().to_pydatetime()
 
 
+HOST_NAMED: Final = "named by the analyst"
+HOST_SYSLOG_FOLDER: Final = "syslog host of the same folder"
+HOST_SYSLOG_PARENT: Final = "syslog host of the parent folder"
+HOST_FOLDER: Final = "from the folder name (no syslog beside it; name one with --host-name)"
+# Folders of a collected tree that name no machine: /var/log/audit/audit.log, /etc/passwd.
+_GENERIC_FOLDERS: Final = frozenset({"", "audit", "log", "logs", "var", "etc", "tmp", "temp", "private"})
+_NOT_HOST_CHARS = re.compile(r"[^a-z0-9.-]+")
+
+
+def folder_host_name(path: Path) -> str:
+    """A stable host name from the nearest folder of ``path`` that is not a generic log folder.
+
+    Lower case, letters, digits, dots and dashes only (other runs become one dash), at most
+    63 characters; ``audit-host`` when no folder gives a name.
+    """
+    for folder in path.absolute().parents:
+        name = _NOT_HOST_CHARS.sub("-", folder.name.lower()).strip("-.")[:63].strip("-.")
+        if name and name not in _GENERIC_FOLDERS:
+            return name
+    return "audit-host"
+
+
+def name_unnamed_host(path: Path, syslog_hosts: Mapping[Path, str], named: str = "") -> tuple[str, str]:
+    """Host (and the rule that gave it) for records of ``path`` that name none.
+
+    The analyst's name first; else the busiest syslog host of the file's folder or its
+    parent (the layout of a collected /var/log); else a name from the folder, so that
+    an audit.log on its own still makes a host.
+    """
+    if named.strip():
+        return named.strip(), HOST_NAMED
+    if path.parent in syslog_hosts:
+        return syslog_hosts[path.parent], HOST_SYSLOG_FOLDER
+    if path.parent.parent in syslog_hosts:
+        return syslog_hosts[path.parent.parent], HOST_SYSLOG_PARENT
+    return folder_host_name(path), HOST_FOLDER
+
+
 class AuditdReader:
     """Raw and ENRICHED auditd logs, with or without ``node=`` prefixes."""
 
@@ -529,4 +569,7 @@ def _records_frame(
     )
 
 
-__all__ = ["AUDITD_READER", "AuditdReader", "audit_events_from_auditlog_cl", "parse_audit"]
+__all__ = [
+    "AUDITD_READER", "AuditdReader", "audit_events_from_auditlog_cl", "folder_host_name", "name_unnamed_host",
+    "parse_audit",
+]  # fmt: skip

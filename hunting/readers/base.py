@@ -23,15 +23,22 @@ class ReadOptions:
     """How to read logs whose lines lack a year or a time zone.
 
     ``year`` overrides year inference (which otherwise uses the file's mtime);
-    ``tz`` is the zone of timestamps that carry no offset (default UTC).
+    ``tz`` is the zone of timestamps that carry no offset (default UTC);
+    ``host_name`` names the host of records that name none (raw audit.log);
+    ``roots`` are the evidence roots files must lie in (None: unrestricted, the
+    analyst's own machine; see hunting.evidence).
     """
 
     year: int | None = None
     tz: str = "UTC"
+    host_name: str = ""
+    roots: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.year is not None and not 1970 <= self.year <= 2100:
             raise ValueError(f"year out of range: {self.year}")
+        if len(self.host_name) > 253 or not all(c.isprintable() for c in self.host_name):
+            raise ValueError("host name must be at most 253 printable characters")
         ZoneInfo(self.tz)  # raises ZoneInfoNotFoundError for an unknown zone
 
     @property
@@ -54,6 +61,8 @@ class FileAccount:
     rows: dict[str, int] = field(default_factory=dict)  # table name -> rows produced
     first_time: datetime | None = None
     last_time: datetime | None = None
+    host: str = ""  # host given to records that named none (raw audit.log), and why:
+    host_rule: str = ""  # see hunting.readers.auditd.name_unnamed_host
 
     def reject(self, line_no: int, reason: str, text: str | bytes) -> None:
         """Count one unparsed line and keep a few examples of each reason."""
@@ -84,6 +93,8 @@ class FileAccount:
             "rows": dict(self.rows),
             "first_time": self.first_time.isoformat() if self.first_time else None,
             "last_time": self.last_time.isoformat() if self.last_time else None,
+            "host": self.host,
+            "host_rule": self.host_rule,
         }
 
     @classmethod
@@ -96,6 +107,8 @@ class FileAccount:
         acc.examples = [(e["line"], e["reason"], e["text"]) for e in d.get("examples") or []]  # type: ignore[attr-defined, index]
         acc.error = str(d.get("error") or "")
         acc.rows = dict(d.get("rows") or {})  # type: ignore[call-overload]
+        acc.host = str(d.get("host") or "")
+        acc.host_rule = str(d.get("host_rule") or "")
         for key in ("first_time", "last_time"):
             v = d.get(key)
             setattr(acc, key, datetime.fromisoformat(str(v)) if v else None)

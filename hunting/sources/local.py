@@ -68,6 +68,8 @@ class LocalSource:
         present = {name for name, n in counts.items() if n}
         if SYSLOG.name in present:
             present |= {LOGONS.name, SUDO.name, CRON.name, ACCOUNTS.name}
+        if AUDIT.name in present:  # audit user records give logons, sudo and account changes too
+            present |= {LOGONS.name, SUDO.name, ACCOUNTS.name}
         return present
 
     def hosts(self, contains: str = "", tr: TimeRange | None = None) -> pd.DataFrame:
@@ -113,15 +115,26 @@ class LocalSource:
         )
         return conform(self.store.query(text, params), SYSLOG)
 
-    def logon_events(self, host: str, tr: TimeRange) -> pd.DataFrame:
-        from hunting.analysis.logons import logon_events
+    def _audit_parser_rows(self, host: str, tr: TimeRange) -> pd.DataFrame:
+        from hunting.analysis.audit_events import PARSER_RECORDS
 
-        return conform(logon_events(self._parser_rows(host, tr)), LOGONS)
+        text, params = sql(
+            "audit_for_parsers", host=host, start=tr.start, end=tr.end, types=list(PARSER_RECORDS)
+        )
+        return conform(self.store.query(text, params), AUDIT)
+
+    def _derived(self, host: str, tr: TimeRange, table: Table) -> pd.DataFrame:
+        """One derived table from syslog and audit rows together (audit-only hosts; one row per event)."""
+        from hunting.analysis.events import derive_event_tables
+
+        tables = derive_event_tables(self._parser_rows(host, tr), self._audit_parser_rows(host, tr))
+        return tables[table.name]
+
+    def logon_events(self, host: str, tr: TimeRange) -> pd.DataFrame:
+        return self._derived(host, tr, LOGONS)
 
     def sudo_events(self, host: str, tr: TimeRange) -> pd.DataFrame:
-        from hunting.analysis.sudo import sudo_events
-
-        return conform(sudo_events(self._parser_rows(host, tr)), SUDO)
+        return self._derived(host, tr, SUDO)
 
     def cron_events(self, host: str, tr: TimeRange) -> pd.DataFrame:
         from hunting.analysis.cron import cron_events
@@ -129,9 +142,7 @@ class LocalSource:
         return conform(cron_events(self._parser_rows(host, tr)), CRON)
 
     def account_changes(self, host: str, tr: TimeRange) -> pd.DataFrame:
-        from hunting.analysis.accounts import account_changes
-
-        return conform(account_changes(self._parser_rows(host, tr)), ACCOUNTS)
+        return self._derived(host, tr, ACCOUNTS)
 
     def audit_events(self, host: str, tr: TimeRange) -> pd.DataFrame:
         return self._rows(AUDIT, host, tr)
