@@ -205,10 +205,10 @@ def _host_from_entities(text: object) -> str:
     return ""
 
 
-def _list_text(value: object) -> str:
+def _list_text(value: object) -> str | None:
     """PublicIPs arrive as "['1.2.3.4', ...]" (a Python literal from pandas) or JSON."""
     if not isinstance(value, str) or not value.startswith("["):
-        return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+        return None if value is None or pd.isna(value) else str(value)  # type: ignore[return-value]
     try:
         items = ast.literal_eval(value)
     except (ValueError, SyntaxError):
@@ -251,7 +251,6 @@ def _prepare_vmconnection(df: pd.DataFrame) -> pd.DataFrame:
     out["PublicIPs"] = remote.where(remote.map(_is_global, na_action="ignore").fillna(False).astype(bool))
     proto = col("Protocol").astype("string").str.lower()
     out["L4Protocol"] = proto.map({"tcp": "T", "udp": "U"}).fillna(proto)
-    out["L7Protocol"] = col("ProcessName")
     out["DestPort"] = col("DestinationPort")
     out["FlowDirection"] = outbound.map({True: "O", False: "I"})
     links = pd.to_numeric(col("LinksEstablished"), errors="coerce").fillna(0).astype("int64")
@@ -486,6 +485,7 @@ class SentinelExportReader:
         if not rows:
             return None
         df = pd.DataFrame(rows).drop(columns=["TableName"], errors="ignore")  # az CLI adds it to every row
+        df = df.replace({"": pd.NA})  # Kusto strings are never null: "" is an absent value, as in CSV
         for col in df.columns:
             if df[col].map(lambda v: isinstance(v, (dict, list))).any():
                 df[col] = df[col].map(lambda v: json.dumps(v) if isinstance(v, (dict, list)) else v)
