@@ -167,7 +167,7 @@ def _write_shapes(src: Path, out: Path) -> dict[str, Path]:
             [
                 {
                     "TableName": "PrimaryResult",
-                    **{h: (_iso(v) if i == t else v) for i, (h, v) in enumerate(zip(header, r))},
+                    **{h: (_iso(v) if i == t else v) for i, (h, v) in enumerate(zip(header, r, strict=True))},
                 }
                 for r in rows
             ]
@@ -328,7 +328,7 @@ def test_auoms_in_custom_audit_table_az_json() -> None:
     assert (acc.lines, acc.parsed, acc.unparsed) == (7, 6, 1)
     assert acc.reasons == {"not an AUOMS record": 1}
     procs = process_events(result.tables["AuditEvents"])
-    assert sorted(zip(procs["Pid"], procs["Ppid"])) == [
+    assert sorted(zip(procs["Pid"], procs["Ppid"], strict=True)) == [
         (1340, 1),
         (17790, 1340),
         (17793, 17790),
@@ -344,7 +344,7 @@ def test_sysmon_for_linux_in_syslog() -> None:
     assert acc.rows == {"Syslog": 7, "AuditEvents": 3, "NetworkFlows": 1}
     assert acc.error.startswith("1 auoms/sysmon message(s) not understood")
     procs = process_events(result.tables["AuditEvents"])
-    assert sorted(zip(procs["Pid"], procs["Ppid"])) == [(4410, 900), (4411, 4410), (4420, 900)]
+    assert sorted(zip(procs["Pid"], procs["Ppid"], strict=True)) == [(4410, 900), (4411, 4410), (4420, 900)]
     curl = procs.loc[procs["Pid"] == 4411].iloc[0]
     assert (curl["Exe"], curl["User"], curl["Cwd"]) == ("/usr/bin/curl", "www-data", "/var/www")
     # Sentinel's "&gt" without ';' repaired
