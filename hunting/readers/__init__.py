@@ -7,20 +7,20 @@ Formats are recognised from content, never from the file name: rotated copies
 from __future__ import annotations
 
 import bz2
-import gzip
 import hashlib
 import json
 import lzma
 import os
-import stat
 import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from hunting.evidence import EvidenceError, EvidencePolicy, max_decompressed_bytes, read_regular
 from hunting.readers.base import FileAccount, Reader, ReadOptions, ReadResult
 from hunting.schema import BY_NAME, conform
 
@@ -54,7 +54,11 @@ def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
     """Regular files under the given paths, folders walked recursively in name order."""
     for p in paths:
         path = Path(p)
-        if path.is_dir():
+        try:
+            is_dir = path.is_dir()
+        except (OSError, ValueError):  # a name too long: read_file reports it
+            is_dir = False
+        if is_dir:
             for root, dirs, files in os.walk(path):
                 dirs.sort()
                 for name in sorted(files):
@@ -63,28 +67,55 @@ def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
             yield path
 
 
+def _bounded(make: Callable[[], Any], raw: bytes, limit: int) -> tuple[bytes, str]:
+    """Run a streaming decompressor over every member/stream, stopping at ``limit`` bytes."""
+    out: list[bytes] = []
+    size = 0
+    data = raw
+    while data:
+        d = make()
+        chunk = d.decompress(data, limit - size + 1)
+        out.append(chunk)
+        size += len(chunk)
+        while size <= limit and not d.eof:
+            # zlib keeps unread input in unconsumed_tail; bz2/lzma buffer it internally
+            tail = getattr(d, "unconsumed_tail", b"")
+            chunk = d.decompress(tail, limit - size + 1)
+            if not chunk:
+                break
+            out.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            return b"".join(out)[:limit], (
+                f"decompressed size limit reached: only the first {limit // 1024**2} MiB of "
+                f"{len(raw):,} compressed bytes were read (the rest of the file is not counted)"
+            )
+        if not d.eof:
+            return b"".join(out), "truncated or corrupt archive: read what could be decompressed"
+        data = d.unused_data
+        if data and data.strip(b"\x00") == b"":
+            break
+    return b"".join(out), ""
+
+
 def decompress(raw: bytes) -> tuple[bytes, str]:
-    """Undo gzip/bzip2/xz by magic number; a truncated archive yields what was readable."""
+    """Undo gzip/bzip2/xz by magic number, bounded (hunting.evidence.max_decompressed_bytes);
+    a truncated archive yields what was readable, a cut is reported in the note."""
+    limit = max_decompressed_bytes(len(raw))
+    make: Callable[[], Any] | None = None
+    kind = ""
     if raw[:2] == b"\x1f\x8b":
-        try:
-            return gzip.decompress(raw), ""
-        except (EOFError, OSError, zlib.error):
-            d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            try:
-                return d.decompress(raw), "truncated or corrupt gzip: read what could be decompressed"
-            except zlib.error:
-                return b"", "corrupt gzip"
-    if raw[:3] == b"BZh":
-        try:
-            return bz2.decompress(raw), ""
-        except (OSError, ValueError):
-            return b"", "corrupt bzip2"
-    if raw[:6] == b"\xfd7zXZ\x00":
-        try:
-            return lzma.decompress(raw), ""
-        except lzma.LZMAError:
-            return b"", "corrupt xz"
-    return raw, ""
+        make, kind = (lambda: zlib.decompressobj(16 + zlib.MAX_WBITS)), "gzip"
+    elif raw[:3] == b"BZh":
+        make, kind = bz2.BZ2Decompressor, "bzip2"
+    elif raw[:6] == b"\xfd7zXZ\x00":
+        make, kind = lzma.LZMADecompressor, "xz"
+    if make is None:
+        return raw, ""
+    try:
+        return _bounded(make, raw, limit)
+    except (EOFError, OSError, ValueError, zlib.error, lzma.LZMAError):
+        return b"", f"corrupt {kind}"
 
 
 def _head(data: bytes) -> list[str]:
@@ -150,26 +181,35 @@ def read_bytes(data: bytes, path: str, mtime: float, options: ReadOptions) -> Re
     return augment(result)
 
 
+def _refused(path: Path, reason: str) -> ReadResult:
+    return ReadResult(
+        tables={}, account=FileAccount(path=str(path), format="refused", error=f"not read: {reason}")
+    )
+
+
 def read_file(path: Path, options: ReadOptions) -> ReadResult:
+    """Read one file the evidence policy admits: its real path inside the roots (symlinks
+    resolved), a regular file (FIFOs hang, devices never end), at most MAX_FILE_BYTES.
+    The account shows the path as given; errors never quote file content."""
     try:
-        st = path.stat()
-        if not stat.S_ISREG(st.st_mode):
-            # FIFOs hang a read, devices never end: evidence folders can hold both.
-            raise OSError("not a regular file (FIFO, device or socket)")
-        if st.st_size > MAX_FILE_BYTES:
-            raise OSError(f"file larger than {MAX_FILE_BYTES // 1024**3} GiB")
-        raw = path.read_bytes()
+        real = EvidencePolicy(options.roots).admit(path)
+    except EvidenceError as exc:
+        return _refused(path, str(exc))
+    try:
+        raw, mtime = read_regular(real, MAX_FILE_BYTES)
     except OSError as exc:
         account = FileAccount(
             path=str(path), format="unreadable", error=f"cannot read: {exc.strerror or exc}"
         )
         return ReadResult(tables={}, account=account)
-    return read_bytes(raw, str(path), st.st_mtime, options)
+    return read_bytes(raw, str(path), mtime, options)
 
 
 def _cache_key(path: Path, options: ReadOptions) -> str:
-    st = path.stat()
-    ident = json.dumps([str(path.resolve()), st.st_size, st.st_mtime_ns, asdict(options), READER_VERSION])
+    """Keyed by what is read (real path, size, mtime) and how, not by the name typed."""
+    real = EvidencePolicy(options.roots).admit(path)
+    st = real.stat()
+    ident = json.dumps([str(real), st.st_size, st.st_mtime_ns, asdict(options), READER_VERSION])
     return hashlib.sha256(ident.encode()).hexdigest()[:32]
 
 
@@ -186,7 +226,7 @@ def read_cached(path: Path, options: ReadOptions, cache: Path | None = None) -> 
     cache = cache or cache_dir()
     try:
         key = _cache_key(path, options)
-    except OSError:
+    except (OSError, ValueError):  # refused or unreadable: never cached, reported as such
         return CachedRead(read_file(path, options).account, {})
     folder = cache / "parsed" / key
     meta = folder / "account.json"
