@@ -11,7 +11,8 @@ from hunting.analysis.sessions import flag_alerts, logon_sessions
 from ui.charts import RESULT_SCALE, bar_counts, event_timeline
 from ui.context import explain_empty, sidebar
 from ui.maps import folium_map, world_map
-from ui.safe import table
+from ui.safe import md, table
+from ui.session_views import LOGON_PARAM, highlight_flagged, is_system_session, session_by_id, sessions_table
 
 st.set_page_config(page_title="Logons", page_icon="🔑", layout="wide")
 hunt = sidebar()
@@ -21,6 +22,25 @@ logons = hunt.fetch("logon_events")
 if logons.empty:
     explain_empty(hunt, "logon events", "Syslog")
     st.stop()
+
+logons_all = logons
+wanted_ip = st.query_params.get(
+    "ip"
+)  # a link's "failures from this address" (read here: AppTest does not bind the URL)
+if wanted_ip:
+    from_ip = logons[logons["SourceIP"].astype("string") == wanted_ip]
+    if from_ip.empty:
+        st.info(
+            f"The link asked for logons from {md(wanted_ip)}: none in {hunt.tr.label()}; all addresses are shown."
+        )
+    else:
+        logons = from_ip
+        st.info(
+            f"Only logons from **{md(wanted_ip)}** (from the link): every figure below is for this address."
+        )
+        if st.button("Show every address", key="logons_ip_clear"):
+            del st.query_params["ip"]
+            st.rerun()
 
 totals = logon_totals(logons)
 rows = counted(logons)
@@ -125,18 +145,54 @@ else:
 
 st.subheader("Logon sessions")
 syslog_auth = hunt.fetch("syslog")
-sessions = logon_sessions(syslog_auth, logons)
+sessions = logon_sessions(syslog_auth, logons_all)
 if "SecurityAlert" in hunt.tables and len(sessions):
     sessions = flag_alerts(sessions, hunt.fetch("alerts"))
 if sessions.empty:
     st.info("No logon sessions (no pam session opened/closed lines) in this window.")
 else:
+    # System sessions (cron) are separated here in the view: hunting.analysis.sessions has no option for it.
+    n_system = int(is_system_session(sessions).sum())
+    include_system = st.toggle(
+        f"Include system sessions (cron: {n_system:,})", value=False, key="logons_sessions_system"
+    )
+    shown = sessions_table(sessions, include_system=include_system)
+    n_flagged = int((shown["Flags"].fillna("") != "").sum())
+    st.caption(
+        f"{len(shown):,} session(s) shown"
+        + ("" if include_system else f", {n_system:,} system (cron) session(s) left out")
+        + f"; {n_flagged:,} flagged, listed first and tinted. Click a row to scope *Session detail* to it."
+    )
     picked = st.dataframe(
-        sessions, hide_index=True, on_select="rerun", selection_mode="single-row", key="logons_sessions"
+        highlight_flagged(shown),
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="logons_sessions",
+        column_config={
+            "Flags": st.column_config.TextColumn("Flags", width="medium", pinned=True),
+            "AlertNames": st.column_config.TextColumn("Alerts during session", width="medium"),
+            "FailureRatio": st.column_config.NumberColumn("Failure ratio", format="percent"),
+        },
     )
     selected = picked.selection.rows if picked else []
     if selected:
-        chosen = sessions.iloc[selected[0]]
+        chosen = shown.iloc[selected[0]]
         st.session_state["hunt_session"] = chosen.to_dict()
-        st.success("Session selected: the Session detail page now scopes to it.")
-        st.page_link("pages/2_Session_detail.py", label="Open session detail", icon="🔎")
+        st.query_params[LOGON_PARAM] = str(chosen["SessionId"])
+    elif st.query_params.get(LOGON_PARAM) and "hunt_session" not in st.session_state:
+        linked = session_by_id(sessions, st.query_params.get(LOGON_PARAM))
+        if linked is not None:
+            st.session_state["hunt_session"] = linked
+    current = st.session_state.get("hunt_session")
+    if isinstance(current, dict) and current.get("SessionId") in set(sessions["SessionId"].astype(str)):
+        st.success(
+            f"Session selected ({md(current.get('User'))} from {md(current.get('SourceIP') or 'local')}, "
+            f"{md(current.get('Start'))}): the Session detail page now scopes to it; the URL names it."
+        )
+        st.page_link(
+            "pages/2_Session_detail.py",
+            label="Open session detail",
+            icon=":material/search:",
+            query_params={**st.query_params.to_dict(), LOGON_PARAM: str(current.get("SessionId"))},
+        )

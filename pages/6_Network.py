@@ -9,7 +9,15 @@ from hunting.analysis.network import flows_over_time, ips_of_owners, messages_me
 from ui.charts import bar_counts, volume_chart
 from ui.context import explain_empty, sidebar
 from ui.maps import folium_map, world_map
-from ui.network_views import geo_data, hunt_network, run_lookups, show_ti_results, ti_controls, whois_panel
+from ui.network_views import (
+    flows_naming,
+    geo_data,
+    hunt_network,
+    run_lookups,
+    show_ti_results,
+    ti_controls,
+    whois_panel,
+)
 from ui.safe import md
 
 st.set_page_config(page_title="Network", page_icon="🖧", layout="wide")
@@ -133,6 +141,14 @@ if ip:
             hide_index=True,
             key="net_ip_messages",
         )
+    ip_flows = flows_naming(data.flows, ip)
+    st.markdown(f"**Flow records to or from {md(ip)}** ({len(ip_flows):,})")
+    if ip_flows.empty:
+        st.info(
+            "No flow record names this address in this range (flow logs cover Azure VMs with NSG flow logging only)."
+        )
+    else:
+        st.dataframe(ip_flows, hide_index=True, key="net_ip_flows")
     if setup.providers:
         cache = st.session_state.setdefault("net_ip_results", {})
         names = tuple(p.name for p in setup.providers)

@@ -8,6 +8,7 @@ status text a provider returns has its key scrubbed already (hunting.ti.base).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -340,3 +341,20 @@ def whois_panel(ip: str, key: str) -> None:
         hide_index=True,
         width="content",
     )
+
+
+_ADDRESS_CHAR = r"[0-9A-Fa-f.:]"
+
+
+def flows_naming(flows: pd.DataFrame, ip: str) -> pd.DataFrame:
+    """Flow records whose source, destination or public-address list names ``ip`` (as a whole
+    address: 10.0.0.1 does not match 10.0.0.10), newest first, for the "One address" section."""
+    if flows.empty or not ip:
+        return flows.iloc[0:0]
+    token = rf"(?<!{_ADDRESS_CHAR}){re.escape(ip)}(?!{_ADDRESS_CHAR})"
+    hit = pd.Series(False, index=flows.index)
+    for col in ("SrcIP", "DestIP", "PublicIPs", "VMIPAddress"):
+        if col in flows.columns:
+            hit |= flows[col].astype("string").str.contains(token, regex=True).fillna(False).astype(bool)
+    out = flows[hit]
+    return out.sort_values("TimeGenerated", ascending=False) if "TimeGenerated" in out.columns else out

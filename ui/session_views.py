@@ -28,7 +28,13 @@ from ui.safe import md, plain
 
 RULES_PATH_KEY = "session_rules_path"
 SESSION_KEY = "hunt_session"
-HINT_PARAMS = ("session", "user")  # a Findings link's scope hints for the Session detail page
+HINT_PARAMS = ("session", "user", "logon")  # URL scope hints for the Session detail page
+LOGON_PARAM = "logon"  # ?logon=<SessionId>: the logon session chosen on the Logons page, in the URL
+# Sessions no person opened: the scheduler's (cron) and the system's own. Rule as data.
+SYSTEM_SESSION_TYPES = frozenset({"cron", "crond", "atd", "systemd-user", "systemd"})
+# Shown first in the Logons sessions table, in this order (then every other column).
+FLAG_COLUMNS = ["Flags", "AlertDuringSession", "AlertNames", "FirstLogonFromIP", "IsRoot", "FailureRatio"]
+FLAG_ROW_COLOUR = "background-color: rgba(228, 87, 46, 0.22)"
 MAX_RAW_ROWS = 5_000
 MAX_FLAG_LINES = 40
 MAX_TIMELINE_MARKS = 20_000
@@ -109,6 +115,76 @@ def cached_flags(
 # --- session scope ---------------------------------------------------------------------------
 
 
+def is_system_session(sessions: pd.DataFrame) -> pd.Series:
+    """True for sessions no person opened (cron and systemd's own), by SessionType/ProcessName."""
+    kind = sessions["SessionType"].astype("string").str.lower().fillna("")
+    proc = sessions["ProcessName"].astype("string").str.lower().fillna("")
+    return (kind.isin(SYSTEM_SESSION_TYPES) | proc.isin(SYSTEM_SESSION_TYPES)).astype(bool)
+
+
+def session_flags(sessions: pd.DataFrame) -> pd.Series:
+    """Why a session deserves a look, in words ("alert, first logon from IP, root, failures 80%");
+    empty when nothing stands out. Failure ratio counts when at least half of the user's logons failed."""
+
+    def col(name: str) -> pd.Series:
+        if name not in sessions.columns:
+            return pd.Series(False, index=sessions.index)
+        return sessions[name].astype("boolean").fillna(False).astype(bool)
+
+    ratio = (
+        sessions["FailureRatio"].astype("Float64")
+        if "FailureRatio" in sessions.columns
+        else pd.Series(pd.NA, index=sessions.index, dtype="Float64")
+    )
+    failing = (ratio >= 0.5).fillna(False).astype(bool)
+    parts = [
+        col("AlertDuringSession").map({True: "alert during session", False: ""}),
+        col("FirstLogonFromIP").map({True: "first logon from this IP", False: ""}),
+        col("IsRoot").map({True: "root", False: ""}),
+        pd.Series(
+            [f"failures {r:.0%}" if f else "" for r, f in zip(ratio.fillna(0), failing, strict=True)],
+            index=sessions.index,
+        ),
+    ]
+    joined = pd.concat(parts, axis=1).apply(lambda r: ", ".join(x for x in r if x), axis=1)
+    return joined.astype("string") if len(sessions) else pd.Series(dtype="string")
+
+
+def sessions_table(sessions: pd.DataFrame, *, include_system: bool) -> pd.DataFrame:
+    """The Logons sessions table: system (cron) sessions left out unless asked, flagged sessions
+    first (alerts before other flags, then by how many flags, then time), flag columns first."""
+    out = sessions if include_system else sessions[~is_system_session(sessions)]
+    out = out.copy()
+    out["Flags"] = session_flags(out) if len(out) else pd.Series(dtype="string")
+    alert = (
+        out["AlertDuringSession"].astype("boolean").fillna(False).astype(int)
+        if "AlertDuringSession" in out.columns
+        else 0
+    )
+    n_flags = out["Flags"].fillna("").map(lambda t: len([x for x in str(t).split(", ") if x]))
+    out = (
+        out.assign(_alert=alert, _n=n_flags)
+        .sort_values(["_alert", "_n", "Start"], ascending=[False, False, True], kind="stable")
+        .drop(columns=["_alert", "_n"])
+    )
+    first = [c for c in FLAG_COLUMNS if c in out.columns]
+    return out[first + [c for c in out.columns if c not in first]].reset_index(drop=True)
+
+
+def highlight_flagged(df: pd.DataFrame) -> pd.io.formats.style.Styler:
+    """Flagged rows tinted red-orange (the failure colour) so they stand out in the table."""
+    flagged = df["Flags"].fillna("").astype(str) != ""
+    return df.style.apply(lambda row: [FLAG_ROW_COLOUR if flagged.loc[row.name] else ""] * len(row), axis=1)
+
+
+def session_by_id(sessions: pd.DataFrame, session_id: object) -> dict[str, Any] | None:
+    """The logon session a ``?logon=<SessionId>`` URL names, or None."""
+    if not session_id or sessions.empty:
+        return None
+    hit = sessions[sessions["SessionId"].astype("string") == str(session_id)]
+    return hit.iloc[0].to_dict() if len(hit) else None
+
+
 def clear_session() -> None:
     """Forget the Logons-page session and the link's scope hints (else they would pick it again)."""
     st.session_state.pop(SESSION_KEY, None)
@@ -121,6 +197,19 @@ def chosen_session(host: str, hunt: Hunt | None = None) -> dict[str, Any] | None
     """The session picked on the Logons page, if it is on this host (else say why it is ignored);
     without one, the logon session a link's ``?session=ses N`` / ``?user=`` names (``hunt`` given)."""
     session = st.session_state.get(SESSION_KEY)
+    if (
+        (not isinstance(session, dict) or not session)
+        and hunt is not None
+        and st.query_params.get(LOGON_PARAM)
+    ):
+        session = session_by_id(
+            logon_sessions(hunt.fetch("syslog"), hunt.fetch("logon_events")), st.query_params.get(LOGON_PARAM)
+        )
+        if session is None:
+            st.info(
+                f"The link names logon session {md(st.query_params.get(LOGON_PARAM), 40)}, which is not in "
+                f"{hunt.tr.label()} on {md(host)}: the whole time range is shown."
+            )
     if not isinstance(session, dict) or not session:
         return hinted_session(hunt) if hunt is not None else None
     if sd.host_key(session.get("Computer")) != sd.host_key(host):

@@ -1,0 +1,94 @@
+"""Issue 14: what a hunter trips over (sessions table, links that deliver, session-scoped wording).
+
+Expected values come from the demo's own files, counted with grep (see each test), or from
+the generator's manifest (what it wrote), not from the functions under test.
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from hunting.demo.scenario import demo_log_paths, demo_manifest
+from tests.app.conftest import no_exception, run_page
+
+WEB = {"host": "web01", "range": "7d"}  # 7 days covers the demo's 3 days
+
+
+def _web01_lines(name_prefix: str) -> list[str]:
+    folder = next(p for p in demo_log_paths() if p.name == "web01")
+    lines: list[str] = []
+    for f in sorted(Path(folder).glob(f"{name_prefix}*")):
+        opener = gzip.open if f.suffix == ".gz" else open
+        with opener(f, "rt", encoding="utf-8", errors="replace") as fh:
+            lines.extend(fh)
+    return lines
+
+
+def _sessions_table(at):
+    return next(d.value for d in at.dataframe if "SessionId" in d.value.columns)
+
+
+def test_logon_sessions_flagged_first_and_cron_left_out() -> None:
+    # same as: zcat -f auth.log* | grep "session opened" | grep -vc "(cron:session)"  -> 26
+    opened = [ln for ln in _web01_lines("auth.log") if "session opened for user" in ln]
+    not_cron = [ln for ln in opened if "pam_unix(cron:session)" not in ln]
+    truth = demo_manifest().truth
+    at = run_page("pages/1_Logons.py", params=WEB)
+    no_exception(at)
+    table = _sessions_table(at)
+    assert len(table) == len(not_cron), "cron sessions are left out by default"
+    assert "cron" not in set(table["SessionType"].astype(str))
+    # flag columns come first, and the attacker's session (alerts fired in it) is the first row
+    assert list(table.columns[:3]) == ["Flags", "AlertDuringSession", "AlertNames"]
+    top = table.iloc[0]
+    assert top["User"] == truth["compromised_user"]
+    assert top["SourceIP"] == truth["attacker_ips"]["brute_force"]
+    assert "alert during session" in top["Flags"]
+    # the rows are tinted: the table is sent with a style for flagged rows
+    styles = at.dataframe[-1].proto.arrow_data.styler.styles
+    assert "rgba(228, 87, 46" in styles, "flagged rows are highlighted"
+    # and cron comes back on request: all opened lines are sessions then
+    at.toggle(key="logons_sessions_system").set_value(True).run()
+    assert len(_sessions_table(at)) == len(opened)
+
+
+def test_logons_honours_ip_link() -> None:
+    truth = demo_manifest().truth
+    ip = truth["attacker_ips"]["brute_force"]
+    at = run_page("pages/1_Logons.py", params={**WEB, "ip": ip})
+    no_exception(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Source IPs"] == "1"
+    # grep "Accepted .* from 185.220.101.47" auth.log* -> the one password logon of the attacker
+    accepted = [ln for ln in _web01_lines("auth.log") if "Accepted " in ln and f" from {ip} " in ln]
+    assert metrics["Successful logons"] == f"{len(accepted):,}"
+    assert int(metrics["Failed logons"].replace(",", "")) >= truth["brute_force_attempts"]
+    assert any(ip in i.value for i in at.info)
+
+
+def test_network_flows_to_the_address_of_a_link() -> None:
+    ip = demo_manifest().truth["reverse_shell"]["ip"]
+    # grep -c 45.95.147.236 sentinel/AzureNetworkAnalytics_CL.csv -> rows naming the C2 address
+    folder = next(p for p in demo_log_paths() if p.name == "sentinel")
+    rows = [ln for ln in (folder / "AzureNetworkAnalytics_CL.csv").read_text().splitlines() if ip in ln]
+    web01_rows = [ln for ln in rows if ",web01," in ln]
+    assert web01_rows
+    at = run_page("pages/6_Network.py", params={**WEB, "ip": ip})
+    no_exception(at)
+    flows = [d.value for d in at.dataframe if "PublicIPs" in d.value.columns][-1]
+    assert len(flows) == len(web01_rows)
+    assert flows.astype(str).apply(" ".join, axis=1).str.contains(ip, regex=False).all()
+
+
+@pytest.mark.parametrize("page", ["pages/2_Session_detail.py"])
+def test_logon_session_in_url_scopes_session_detail(page: str) -> None:
+    truth = demo_manifest().truth
+    at = run_page("pages/1_Logons.py", params=WEB)
+    top = _sessions_table(at).iloc[0]
+    at2 = run_page(page, params={**WEB, "logon": str(top["SessionId"])})
+    no_exception(at2)
+    texts = " ".join(i.value for i in at2.info)
+    assert "Session:" in texts and truth["compromised_user"] in texts
