@@ -263,8 +263,10 @@ def audit_account_changes(audit: pd.DataFrame) -> pd.DataFrame:
     out["ProcessName"] = df["_exe"]
     out["ProcessID"] = df["Pid"]
     out["Action"] = df["Action"]
-    out["User"] = df["_acct"].where(~group)
-    out["Group"] = df["_acct"].where(group)
+    by_id = df["_id"].astype("string")
+    # shadow-utils records often give only the new id (``op=adding user id=1004``)
+    out["User"] = df["_acct"].fillna(("uid=" + by_id).where(~member)).where(~group)
+    out["Group"] = df["_acct"].fillna("gid=" + by_id).where(group)
     out["UID"] = df["_id"].where(~group & ~member)
     out["GID"] = df["_id"].where(group)
     out["Actor"] = df["_actor"]

@@ -146,7 +146,7 @@ def test_account_changes_fold_records_of_one_change(shared_data: Path) -> None:
     )
     assert got == [
         ("group_add", "groupadd", pd.NA, 1004, pd.NA),
-        ("user_add", "useradd", 1004, pd.NA, pd.NA),
+        ("user_add", "useradd", 1004, pd.NA, "uid=1004"),
         ("password_change", "passwd", pd.NA, pd.NA, "charlie"),
     ]
     assert changes.iloc[0]["SyslogMessage"].count("type=ADD_GROUP") == 3
