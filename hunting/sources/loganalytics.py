@@ -434,8 +434,40 @@ class LogAnalyticsSource:
             out.attrs["missing"] = (
                 "this workspace has no audit table (AuditLog_CL or a *audit*_CL custom log)"
             )
-            return out
-        return self._host_rows("audit_events", AUDIT, host, tr, "audit_table")
+        else:
+            out = self._host_rows("audit_events", AUDIT, host, tr, "audit_table")
+        return self._with_agent_events(out, host, tr)
+
+    def _with_agent_events(self, audit: pd.DataFrame, host: str, tr: TimeRange) -> pd.DataFrame:
+        """``audit`` plus the AUOMS / Sysmon for Linux events of the Syslog table (when it is present)."""
+        if self._present is not None and self.table_names["Syslog"] not in self._present:
+            return audit
+        agents = self.agent_audit_events(host, tr)
+        if agents.empty:
+            return audit
+        out = conform(pd.concat([audit, agents], ignore_index=True), AUDIT) if len(audit) else agents
+        for key in ("truncated", "partial"):
+            notes = [f.attrs[key] for f in (audit, agents) if f.attrs.get(key)]
+            if notes:
+                out.attrs[key] = "; ".join(dict.fromkeys(notes))
+        return out
+
+    def agent_audit_events(self, host: str, tr: TimeRange) -> pd.DataFrame:
+        """AUOMS records and Sysmon for Linux process creations stored in Syslog, as AuditEvents rows.
+
+        Rendered from ``agent_process_events.kql``; read locally by hunting.readers.agents.
+        """
+        if not host:
+            return AUDIT.empty()
+        out = self._host_rows("agent_process_events", AUDIT, host, tr, "syslog_table")
+        return _empty_text_to_na(out, AUDIT)
+
+    def vm_connection_flows(self, host: str, tr: TimeRange) -> pd.DataFrame:
+        """VM insights' VMConnection rows of one computer as NetworkFlows (``vm_connection_flows.kql``)."""
+        if not host:
+            return FLOWS.empty()
+        out = self._rows("vm_connection_flows", FLOWS, tr, self.row_cap, host=validate_host(host))
+        return _empty_text_to_na(out, FLOWS)
 
     def alerts(self, host: str, tr: TimeRange) -> pd.DataFrame:
         return self._host_rows("alerts", ALERTS, host, tr, "alert_table")

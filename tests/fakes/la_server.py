@@ -32,6 +32,7 @@ _MARKER = re.compile(r"^// hunting:([a-z][a-z0-9_]*)\n")
 _PATH = re.compile(r"^/v1/workspaces/([^/?]+)/query$")
 
 Columns = list[tuple[str, str]]
+EMPTY_BY_DEFAULT = ("agent_process_events",)
 
 
 class StaticTokenCredential:
@@ -74,7 +75,11 @@ class FakeLogAnalytics:
     """Start with ``with FakeLogAnalytics() as fake:``; ``fake.endpoint`` is the client's endpoint."""
 
     def __init__(self) -> None:
-        self.answers: dict[str, Answer] = {}
+        # Templates a source sends beside another one (agent rows read from Syslog with the audit
+        # events) answer an empty table unless a test registers a canned answer for them.
+        self.answers: dict[str, Answer] = {
+            t: Answer(200, {"tables": [table_json([], [])]}) for t in EMPTY_BY_DEFAULT
+        }
         self.requests: list[Request] = []
         self.token = TOKEN
         self._server: ThreadingHTTPServer | None = None

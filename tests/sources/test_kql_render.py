@@ -242,7 +242,7 @@ def kusto() -> dict[str, dict]:
 
 def test_templates_analyse_without_diagnostics(kusto) -> None:
     results = {k.split(":", 1)[1]: v for k, v in kusto.items() if k.startswith("template:")}
-    assert sorted(results) == TEMPLATES and len(TEMPLATES) == 12
+    assert sorted(results) == TEMPLATES and len(TEMPLATES) == 14
     problems = {n: r["diagnostics"] for n, r in results.items() if r["diagnostics"]}
     assert problems == {}
 

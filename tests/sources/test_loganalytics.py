@@ -193,7 +193,8 @@ def test_audit_table_found_by_name_pattern(fake: FakeLogAnalytics) -> None:
         "AuditEvents",
     }
     src.audit_events("h1", JULY)
-    assert 'let audit_table = "LinuxAuditd_CL";' in fake.requests[-1].query
+    audit_query = next(q.query for q in fake.requests if q.template == "audit_events")
+    assert 'let audit_table = "LinuxAuditd_CL";' in audit_query
 
 
 def test_audit_events_missing_table_says_so(fake: FakeLogAnalytics) -> None:
@@ -201,13 +202,14 @@ def test_audit_events_missing_table_says_so(fake: FakeLogAnalytics) -> None:
     df = source(fake).audit_events("h1", JULY)
     assert_schema(df, AUDIT)
     assert len(df) == 0 and "no audit table" in df.attrs["missing"]
-    assert [q.template for q in fake.requests] == ["tables"]
+    # Syslog is present: AUOMS/Sysmon process events are looked for there (the fake answers none)
+    assert [q.template for q in fake.requests] == ["tables", "agent_process_events"]
 
 
 def test_configured_audit_table_is_used(fake: FakeLogAnalytics) -> None:
     fake.answer("audit_events", [("EventId", "string")], [])
     source(fake, audit_table="Auditd_CL").audit_events("h1", JULY)
-    assert [q.template for q in fake.requests] == ["audit_events"]
+    assert [q.template for q in fake.requests] == ["audit_events", "agent_process_events"]
     assert 'let audit_table = "Auditd_CL";' in fake.requests[0].query
 
 
