@@ -41,6 +41,8 @@ table = pd.DataFrame(
             "Parsed": a.parsed,
             "Not parsed": a.unparsed,
             "Problem": a.error,
+            # records naming no host (raw audit.log): the host they were given, and the rule
+            "Host given": f"{a.host} ({a.host_rule})" if a.host_rule else "",
             "First event (UTC)": a.first_time,
             "Last event (UTC)": a.last_time,
         }

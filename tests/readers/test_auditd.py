@@ -416,3 +416,36 @@ def test_parse_audit_execve_without_argc_and_empty_argument() -> None:
     df, _ = _read_text(text)
     assert list(df["Cmdline"]) == ["ls ", "ls -la"]
     assert list(df["Argc"].astype("object").fillna(-1)) == [-1, 2]
+
+
+def _store_hosts(paths: list[Path], host_name: str = "") -> tuple[dict[str, int], list[FileAccount]]:
+    from hunting.store import Store
+
+    store = Store()
+    accounts = store.load(paths, ReadOptions(year=2015, host_name=host_name))
+    rows = store.query("SELECT Computer, count(*) n FROM AuditEvents GROUP BY 1")
+    return dict(zip(rows["Computer"], rows["n"].astype(int), strict=True)), accounts
+
+
+def test_store_names_hosts_of_audit_records_without_node(shared_data: Path, tmp_path: Path) -> None:
+    """Analyst's name, else the syslog host of the folder or its parent, else the folder's name."""
+    audit = (shared_data / "plaso/audit_enriched.log").read_bytes()  # 12 serials (SOURCE.md), no node=
+    syslog = (shared_data / "plaso/syslog/syslog_ssh.log").read_bytes()  # 8 of 9 lines from ubuntu2015
+    case = tmp_path / "Case 7"
+    (case / "var/log/audit").mkdir(parents=True)
+    (case / "var/log/audit/audit.log").write_bytes(audit)
+    only_audit, accounts = _store_hosts([case])
+    assert only_audit == {"case-7": 12}  # audit, log, var are generic folder names
+    assert (accounts[0].host, accounts[0].host_rule.split(" (")[0]) == ("case-7", "from the folder name")
+    (case / "var/log/auth.log").write_bytes(syslog)
+    beside, accounts = _store_hosts([case])
+    assert beside == {"ubuntu2015": 12}
+    rules = {Path(a.path).name: a.host_rule for a in accounts}
+    assert rules == {"audit.log": "syslog host of the parent folder", "auth.log": ""}
+    named, accounts = _store_hosts([case], host_name="web01")
+    assert named == {"web01": 12}
+    assert {a.host_rule for a in accounts} == {"named by the analyst", ""}
+    # records that carry node= keep it whatever the rules say
+    node_log = shared_data / "beats-auditd/audit-cent7-node.log"
+    kept, accounts = _store_hosts([node_log], host_name="web01")
+    assert "web01" not in kept and accounts[0].host_rule == ""
