@@ -4,11 +4,20 @@ Counting rule (no double counting): each authentication attempt is one ``Failure
 ``Success`` row. sshd reports every failed attempt itself (``Failed <method> for ...``),
 so the lines around it are kept as ``Result == "Notice"`` rows, present but not counted:
 ``Invalid user X from IP`` (pre-auth notice), ``Failed none`` (the client's probe for
-allowed methods, not a guess), ``pam_unix(sshd:auth): authentication failure`` and
-``PAM N more authentication failures`` (PAM's echo of sshd's own line), connection
-closes by an authenticating user, ``maximum authentication attempts exceeded`` and
-AllowUsers/DenyUsers refusals. For su and login, the PAM line (auth failure, session
-opened) counts only when the same process wrote no line of its own for that result.
+allowed methods, not a guess), connection closes by an authenticating user,
+``maximum authentication attempts exceeded`` and AllowUsers/DenyUsers refusals.
+sshd's PAM failure lines (``pam_unix(sshd:auth): authentication failure``, the old
+``sshd(pam_unix)[pid]:`` / ``(pam_unix) authentication failure`` forms and
+``PAM N more authentication failures``) are echoes only when that sshd process wrote
+its own ``Failed`` line for the attempt (the k-th PAM failure line of a pid pairs with
+its k-th ``Failed`` line; a ``PAM N more`` summary with any ``Failed`` line of the pid,
+since it may cover attempts before the log starts) or an ``Accepted`` line (another PAM
+module let the user in, fail2ban gh-2070). Otherwise they count: old sshds
+(RHEL 4/5) wrote no ``Failed`` line at all. A PAM line in the last seconds of the log of
+a host whose sshd writes ``Failed`` lines stays a Notice: its line may not be written yet.
+For su and login, the PAM line (auth failure, session opened) counts only when the
+same process wrote no line of its own for that result, and one su process is one
+logon (shadow-utils writes ``Successful su`` and ``+ tty by:to`` for the same su).
 ``message repeated N times: [ ... ]`` is parsed as its inner line with ``Count = N``.
 On loghub's OpenSSH_2k.log this gives the 520 ``Failed password`` lines, weighted 528.
 """
@@ -19,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
+import numpy as np
 import pandas as pd
 
 from hunting.schema import LOGONS, SYSLOG, conform
@@ -50,6 +60,9 @@ _TAIL = r"(?:\s+ssh2)?(?::\s.*)?(?:\s+\[preauth\])?\s*$"
 _IP = r"(?P<ip>\S+)"
 _PORT = r"(?P<port>\d+)"
 # PAM sessions that are a logon; cron, sudo, systemd-user ... sessions are not.
+# pam_unix's failure delay (2 s by default) separates a PAM line from sshd's Failed line.
+_PAM_DELAY: Final = pd.Timedelta("10s")
+_SU_SAME: Final = pd.Timedelta("2s")  # su lines of one su without a pid
 _LOGON_SESSION_SERVICES: Final = frozenset(
     {"sshd", "su", "su-l", "login", "gdm-password", "gdm-autologin", "lightdm", "sddm", "xrdp-sesman"}
 )
@@ -99,7 +112,7 @@ _LOGIN_RULES: Final = (
 
 # PAM lines of any process; the service comes from the tag or from "svc(pam_unix)" process names.
 _PAM_RULES: Final = (
-    _Rule("pam_auth_failure", r"^(?:pam_unix\((?P<service>[^:)]+):auth\): )?authentication failure;(?P<kv>.*)$", FAILURE, "{service}", primary=False, invalid=False),
+    _Rule("pam_auth_failure", r"^(?:pam_unix\((?P<service>[^:)]+):auth\): |\(pam_unix\) )?authentication failure;(?P<kv>.*)$", FAILURE, "{service}", primary=False, invalid=False),
     _Rule("pam_more", r"^(?:PAM )?(?P<count>\d+) more authentication failures?;(?P<kv>.*)$", NOTICE, "pam", primary=False, invalid=False),
     _Rule("pam_session", r"^(?:pam_unix\((?P<service>[^:)]+):session\): )?session opened for user (?P<user>[^\s(]+)(?:\(uid=\d+\))?(?: by (?P<by>[^\s(]*)(?:\(uid=\d+\))?)?\s*$", SUCCESS, "{service}", primary=False, invalid=False),
 )  # fmt: skip
@@ -191,12 +204,58 @@ def _normalise_ip(ip: pd.Series) -> pd.Series:
     return ip.mask(ip == "")
 
 
-def _demote_echoes(rows: pd.DataFrame) -> pd.DataFrame:
+def _ssh_pam_counts(rows: pd.DataFrame, frame_end: pd.Series) -> pd.Series:
+    """How many failures each sshd PAM failure line adds (0: an echo of sshd's own lines).
+
+    Grouped by Computer + pid; without a pid, by Computer (its sshd writes Failed lines
+    or it does not). See the module docstring for the pairing rule.
+    """
+    pid = rows["ProcessID"].astype("Int64").fillna(-1)
+    key = pd.DataFrame(
+        {"c": rows["Computer"].fillna("").astype(str), "p": pid.astype("int64")}, index=rows.index
+    )
+    ssh = rows["_proc"].isin(SSH_PROCESSES)
+    weight = rows["Count"].fillna(1).clip(lower=1).astype("int64")
+    failed = ssh & (rows["_rule"] == "failed") & (rows["Result"] == FAILURE)
+    accepted = ssh & (rows["_rule"] == "accepted")
+    fails_by = weight[failed].groupby([key.loc[failed, "c"], key.loc[failed, "p"]]).sum()
+    ok_by = accepted[accepted].groupby([key.loc[accepted, "c"], key.loc[accepted, "p"]]).size()
+    host_fails = weight[failed].groupby(key.loc[failed, "c"]).sum()
+    idx = pd.MultiIndex.from_frame(key)
+    no_pid = (key["p"] == -1).to_numpy()
+    per_pid = fails_by.reindex(idx, fill_value=0).to_numpy(dtype="int64")
+    per_host = key["c"].map(host_fails).fillna(0).to_numpy(dtype="int64")
+    n_failed = pd.Series(np.where(no_pid, per_host, per_pid), index=rows.index)
+    has_ok = pd.Series(ok_by.reindex(idx, fill_value=0).to_numpy() > 0, index=rows.index)
+    auth = ssh & (rows["_rule"] == "pam_auth_failure")
+    more = ssh & (rows["_rule"] == "pam_more")
+    out = pd.Series(0, index=rows.index, dtype="int64")
+    # The k-th PAM failure line of a process pairs with its k-th Failed line.
+    order = rows.loc[auth, "_seq"].sort_values(kind="stable").index
+    cum = weight[order].groupby([key.loc[order, "c"], key.loc[order, "p"]]).cumsum()
+    out.loc[order] = (cum - n_failed[order]).clip(lower=0).clip(upper=weight[order]).to_numpy()
+    out.loc[more] = weight[more].where(n_failed[more] == 0, 0)
+    out.loc[has_ok] = 0
+    # A PAM line within seconds of the host's last line, on a host whose sshd writes
+    # Failed lines: its own Failed line may come next.
+    end = rows["Computer"].fillna("").astype(str).map(frame_end)
+    late = auth & (rows["TimeGenerated"] > end - _PAM_DELAY).fillna(False) & (per_host > 0)
+    out.loc[late] = 0
+    out.loc[~(auth | more)] = 0
+    return out
+
+
+def _demote_echoes(rows: pd.DataFrame, frame_end: pd.Series) -> pd.DataFrame:
     """PAM lines become Notice when they echo sshd's own line or a su/login line of the same pid."""
     secondary = ~rows["_primary"].astype(bool)
     ssh_pam = secondary & rows["_proc"].isin(SSH_PROCESSES)
-    rows.loc[ssh_pam, "Result"] = NOTICE
-    rows.loc[ssh_pam, "LogonType"] = "pam"
+    adds = _ssh_pam_counts(rows, frame_end)
+    counts = ssh_pam & (adds > 0)
+    rows.loc[ssh_pam & ~counts, "Result"] = NOTICE
+    rows.loc[ssh_pam & ~counts, "LogonType"] = "pam"
+    rows.loc[counts, "Result"] = FAILURE
+    rows.loc[counts, "LogonType"] = "pam"  # the method is not named
+    rows.loc[counts, "Count"] = adds[counts].astype("int64")
     # su/login: one counted row per process and result.
     key = ["Computer", "_proc", "ProcessID", "Result"]
     prim = rows[rows["_primary"].astype(bool) & rows["ProcessID"].notna()][key].drop_duplicates()
@@ -206,6 +265,31 @@ def _demote_echoes(rows: pd.DataFrame) -> pd.DataFrame:
         secondary & ~ssh_pam & pd.Series(merged, index=rows.index) & rows["Result"].isin([SUCCESS, FAILURE])
     )
     rows.loc[echo, "Result"] = NOTICE
+    return _one_per_su(rows)
+
+
+def _one_per_su(rows: pd.DataFrame) -> pd.DataFrame:
+    """One su process is one logon: its second counted line for the same result is a Notice.
+
+    Without a pid (some exports), lines for the same host, account and result within
+    ``_SU_SAME`` are one su.
+    """
+    su = rows["_proc"].isin(SU_PROCESSES) & rows["Result"].isin([SUCCESS, FAILURE])
+    if not su.any():
+        return rows
+    sub = rows[su].sort_values(["_seq"], kind="stable")
+    sub = sub.assign(_prim=~sub["_primary"].astype(bool)).sort_values(["_prim", "_seq"], kind="stable")
+    comp = sub["Computer"].fillna("").astype(str)
+    with_pid = sub["ProcessID"].notna()
+    dup_pid = with_pid & pd.DataFrame({"c": comp, "p": sub["ProcessID"], "r": sub["Result"]}).duplicated()
+    nopid = sub[~with_pid].sort_values("TimeGenerated", kind="stable")
+    dup_nopid = pd.Series(False, index=sub.index)
+    if len(nopid):
+        keys = [nopid["Computer"].fillna("").astype(str), nopid["User"].fillna(""), nopid["Result"]]
+        gap = nopid.groupby(keys, sort=False)["TimeGenerated"].diff()
+        dup_nopid[nopid.index] = (gap <= _SU_SAME).fillna(False).to_numpy()
+    dup = (dup_pid | dup_nopid).reindex(rows.index, fill_value=False).astype(bool)
+    rows.loc[dup, "Result"] = NOTICE
     return rows
 
 
@@ -214,7 +298,9 @@ def logon_events(syslog: pd.DataFrame) -> pd.DataFrame:
     if syslog.empty:
         return LOGONS.empty()
     df = _prepare(syslog)
+    frame_end = df.groupby(df["Computer"].fillna("").astype(str))["TimeGenerated"].max()
     pam_line = df["_msg"].str.contains("pam_unix(", regex=False) | df["_old_pam_service"].notna()
+    pam_line = pam_line | (df["_proc"].isin(SSH_PROCESSES) & df["_msg"].str.startswith("(pam_unix) "))
     pam_line = pam_line | df["_msg"].str.contains(r"^(?:PAM )?\d+ more authentication failure", regex=True)
     ssh = df["_proc"].isin(SSH_PROCESSES)
     su = df["_proc"].isin(SU_PROCESSES)
@@ -248,7 +334,7 @@ def logon_events(syslog: pd.DataFrame) -> pd.DataFrame:
     rows["User"] = rows["User"].astype("string")
     rows["User"] = rows["User"].mask(rows["User"] == "")
     rows["SourceIP"] = _normalise_ip(rows["SourceIP"])
-    rows = _demote_echoes(rows)
+    rows = _demote_echoes(rows.reset_index(drop=True), frame_end)
     rows = rows.sort_values(["TimeGenerated", "_seq"], kind="stable")
     return conform(rows, LOGONS)
 

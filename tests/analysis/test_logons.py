@@ -184,7 +184,8 @@ def test_logon_events_plaso_ssh_ipv6_and_no_ssh2(shared_data: Path) -> None:
         ("su.ini", "user=osaudit", ("Failure", "su", "osaudit", None, False)),
         ("su.ini", "dcid to root on /dev/ttyp1", ("Success", "su", "root", None, False)),
         ("pam.ini", "session opened for user news", ("Success", "su", "news", None, False)),
-        ("pam.ini", "2 more authentication failures", ("Notice", "pam", "root", "10.0.3.1", False)),
+        # Old RHEL form; this sshd wrote no Failed line for pid 15794, so the PAM summary counts.
+        ("pam.ini", "2 more authentication failures", ("Failure", "pam", "root", "10.0.3.1", False)),
     ],
 )  # fmt: skip
 def test_logon_events_wazuh_lines(
@@ -327,3 +328,145 @@ def test_brute_force_rejects_bad_arguments(loghub_logons: pd.DataFrame) -> None:
         brute_force(loghub_logons, threshold=0, window="1h")
     with pytest.raises(ValueError):
         brute_force(loghub_logons, threshold=5, window="soon")
+
+
+# --- PAM-only failures (issue 13) ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def rhel7(shared_data: Path) -> pd.DataFrame:
+    return syslog_from_traditional(shared_data / "beats-secure-rhel7" / "secure-rhel7.log")
+
+
+def test_pam_failures_echo_sshd_failed_lines_rhel7(rhel7: pd.DataFrame) -> None:
+    # RHEL 7 writes both: `grep -c 'Failed password' secure-rhel7.log` → 352, and every pid with a
+    # pam_unix(sshd:auth) failure or a "PAM N more" summary also has Failed lines (awk per sshd[pid]:
+    # no pid with PAM lines and no Failed line). So the PAM lines are all echoes: 352 failures.
+    out = logon_events(rhel7)
+    fails = out[out["Result"] == "Failure"]
+    assert int(fails["Count"].sum()) == 352
+    assert set(fails["LogonType"]) == {"password"}
+    pam = out[out["SyslogMessage"].str.contains("authentication failure", regex=False)]
+    assert len(pam) == 76 + 76 and set(pam["Result"]) == {"Notice"}
+
+
+def test_pam_only_failures_count_with_rhost_and_user(rhel7: pd.DataFrame) -> None:
+    # The same log as an sshd that writes no Failed line (RHEL 4/5): drop the 352 Failed lines.
+    # Then the PAM lines count: 76 first failures + 277 in the summaries (`grep -o 'PAM [0-9]* more'
+    # | awk '{s+=$2} END{print s}'` → 277) = 353; by rhost: first failures 42/21/13 (SOURCE.md) and
+    # summaries (`grep 'PAM [0-9]* more' | awk '{for(i=1;i<=NF;i++){if($i=="PAM")n=$(i+1);
+    # if($i ~ /^rhost=/){split($i,a,"=");ip=a[2]}} s[ip]+=n} END{for(k in s) print k, s[k]}'`) 172/40/65.
+    pam_only = rhel7[~rhel7["SyslogMessage"].str.startswith("Failed password")]
+    assert len(rhel7) - len(pam_only) == 352
+    out = logon_events(pam_only)
+    fails = out[out["Result"] == "Failure"]
+    assert int(fails["Count"].sum()) == 353
+    assert set(fails["User"]) == {"root"} and set(fails["LogonType"]) == {"pam"}
+    by_ip = fails.groupby("SourceIP")["Count"].sum().to_dict()
+    assert by_ip == {"202.109.143.106": 42 + 172, "116.31.116.27": 21 + 40, "223.99.60.46": 13 + 65}
+
+
+def test_pam_only_failures_old_sshd_pam_unix_form(shared_data: Path) -> None:
+    # fail2ban's pam-generic: `sshd[16004]: (pam_unix) authentication failure; ... rhost=71-13-...
+    # user=root` and sshd[16021] (no user=), both annotated "match": true with that host; no Failed
+    # line exists for either pid (`grep -c 'sshd\[160' pam-generic` → 2).
+    df = syslog_from_traditional(shared_data / "fail2ban-auth-corpus" / "pam-generic", year=2005)
+    out = logon_events(df)
+    ssh = out[out["ProcessName"] == "sshd"]
+    assert list(ssh["Result"]) == ["Failure", "Failure"]
+    assert set(ssh["SourceIP"]) == {"71-13-115-12.static.mdsn.wi.charter.com"}
+    assert ssh["User"].iloc[0] == "root" and pd.isna(ssh["User"].iloc[1])
+
+
+def test_pam_failure_echo_pairs_by_pid_and_attempt() -> None:
+    # Lines as Ubuntu's sshd writes them (loghub OpenSSH_2k.log, pid 24206, addresses kept): the
+    # PAM line of an attempt comes ~2 s before sshd's own Failed line.
+    lines = [
+        "LabSZ sshd[24206]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=52.80.34.196  user=root",
+        "LabSZ sshd[24206]: Failed password for root from 52.80.34.196 port 36060 ssh2",
+        "LabSZ sshd[24207]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=52.80.34.196  user=root",
+        "LabSZ sshd[24207]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=52.80.34.196  user=root",
+        "LabSZ sshd[24207]: Failed password for root from 52.80.34.196 port 36061 ssh2",
+        "LabSZ sshd[24208]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=10.0.0.9  user=bob",
+        "LabSZ sshd[24208]: Accepted password for bob from 10.0.0.9 port 4000 ssh2",  # gh-2070: pam_ldap let bob in
+        "LabSZ sshd[24209]: PAM 3 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=10.0.0.8  user=eve",
+        "LabSZ sshd[24210]: Failed password for root from 52.80.34.196 port 36062 ssh2",
+        "LabSZ sshd[24210]: PAM 2 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=52.80.34.196  user=root",
+        "LabSZ sshd[1]: Server listening on 0.0.0.0 port 22.",
+    ]  # fmt: skip
+    df = syslog_from_lines(lines)
+    df["TimeGenerated"] = df["TimeGenerated"] + pd.to_timedelta([0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 60], "s")
+    out = logon_events(df)
+    pam = out[out["SyslogMessage"].str.contains("authentication failure")]
+    assert list(zip(pam["ProcessID"], pam["Result"], pam["Count"], strict=True)) == [
+        (24206, "Notice", 1),  # its Failed line follows
+        (24207, "Notice", 1),  # first attempt: echoed by the one Failed line
+        (24207, "Failure", 1),  # second attempt: no second Failed line
+        (24208, "Notice", 1),  # an Accepted line: another PAM module succeeded
+        (24209, "Failure", 3),  # summary of a pid with no Failed line
+        (24210, "Notice", 2),  # summary of a pid with a Failed line
+    ]
+    late = syslog_from_lines(lines[:2] + lines[2:3])  # a PAM line at the very end of the log
+    last = logon_events(late).iloc[-1]
+    assert (last["ProcessID"], last["Result"]) == (24207, "Notice")
+
+
+def test_pam_echo_without_pid_judged_per_host() -> None:
+    # Sentinel CSVs may have no ProcessID: a host whose sshd writes Failed lines echoes; one that
+    # never does counts.
+    lines = [
+        "a sshd: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=198.51.100.7  user=root",
+        "a sshd: Failed password for root from 198.51.100.7 port 1 ssh2",
+        "a sshd: Server listening on 0.0.0.0 port 22.",
+    ]  # fmt: skip
+    df = syslog_from_lines(lines)
+    df["TimeGenerated"] = df["TimeGenerated"] + pd.to_timedelta([0, 2, 60], "s")
+    out = logon_events(df)
+    assert list(out["Result"]) == ["Notice", "Failure"]
+    out = logon_events(df.iloc[[0, 2]])
+    assert list(out["Result"]) == ["Failure"]
+
+
+# --- one logon per su -------------------------------------------------------------------------
+
+# Real lines (shadow-utils su on Debian/Ubuntu), posted on a Linux forum thread "Is somebody in my
+# server?" (2009-09-15), as stored in the code index: three su processes, each writing
+# "Successful su", "+ tty from:to" and the PAM session lines.
+_FORUM_SU = [
+    "my-server su[2940]: Successful su for root by root",
+    "my-server su[2940]: + ??? root:root",
+    "my-server su[2940]: pam_unix(su:session): session opened for user root by (uid=0)",
+    "my-server su[2940]: pam_unix(su:session): session closed for user root",
+    "my-server su[4832]: Successful su for clamav by root",
+    "my-server su[4832]: + console root:clamav",
+    "my-server su[4832]: pam_unix(su:session): session opened for user clamav by (uid=0)",
+    "my-server su[4832]: pam_unix(su:session): session closed for user clamav",
+    "my-server su[5022]: Successful su for clamav by root",
+    "my-server su[5022]: + console root:clamav",
+    "my-server su[5022]: pam_unix(su:session): session opened for user clamav by (uid=0)",
+    "my-server su[5022]: pam_unix(su:session): session closed for user clamav",
+]
+
+
+def test_one_logon_per_su() -> None:
+    out = logon_events(syslog_from_lines(_FORUM_SU))
+    ok = out[out["Result"] == "Success"]
+    assert list(zip(ok["ProcessID"], ok["User"], ok["LogonType"], strict=True)) == [
+        (2940, "root", "su"),
+        (4832, "clamav", "su"),
+        (5022, "clamav", "su"),
+    ]
+    assert list(ok["SyslogMessage"].str.split(" for ").str[0]) == ["Successful su"] * 3
+    assert (out["Result"] == "Notice").sum() == 6  # "+ tty" and PAM session lines, kept
+
+
+def test_one_logon_per_su_without_pid() -> None:
+    df = syslog_from_lines(_FORUM_SU)
+    df["ProcessID"] = pd.NA
+    # Each su's lines in the same second (as in the forum log); the three su are seconds apart.
+    df["TimeGenerated"] = pd.Timestamp("2009-09-07 13:54:35", tz="UTC") + pd.to_timedelta(
+        [0, 0, 0, 2, 139, 139, 139, 145, 145, 145, 145, 145], "s"
+    )
+    out = logon_events(df)
+    ok = out[out["Result"] == "Success"]
+    assert list(ok["User"]) == ["root", "clamav", "clamav"]
