@@ -8,6 +8,7 @@ it and a link shares it.
 from __future__ import annotations
 
 import hashlib
+import os
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,11 +18,14 @@ from typing import Any, Literal
 import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from hunting.errors import HuntingError
+from hunting.evidence import EvidenceError, EvidencePolicy, parse_roots, policy_for
 from hunting.readers.base import ReadOptions
 from hunting.sources.base import Source
 from hunting.timerange import MAX_BACK, MAX_FORWARD, TimeRange, as_utc
+from ui import errors
 from ui.safe import md
 
 SourceKind = Literal["demo", "files", "loganalytics"]
@@ -43,7 +47,9 @@ class SourceSpec:
     paths: tuple[str, ...] = ()
     year: int | None = None
     tz: str = "UTC"
+    host_name: str = ""  # host of records that name none (raw audit.log)
     workspace: str = ""
+    roots: tuple[str, ...] | None = None  # evidence roots the readers enforce (hunting.evidence)
 
 
 def _url_index(key: str, options: list[str], default: int) -> int:
@@ -54,13 +60,31 @@ def _url_index(key: str, options: list[str], default: int) -> int:
 
 
 def _url_time(key: str, default: datetime) -> datetime:
+    """A time from the URL, or ``default`` (and a note) when it is not a usable time (NaT, junk)."""
     value = st.query_params.get(key)
     if value:
         try:
-            return as_utc(value).replace(tzinfo=None)
-        except (ValueError, TypeError):
+            out = as_utc(value).replace(tzinfo=None)
+            if isinstance(out, datetime) and not pd.isna(out):
+                return datetime.fromisoformat(out.isoformat())  # a plain datetime, not a Timestamp
+        except (ValueError, TypeError, OverflowError):
             pass
+        st.sidebar.warning(
+            f"The link's {key} time {md(value, 60)} is not a date and time: using {default:%Y-%m-%d %H:%M}."
+        )
     return default
+
+
+def _clamped(key: str, value: datetime, lo: datetime, hi: datetime) -> datetime:
+    """Keep a time inside the pickers' window (an old link, another host's range), saying so."""
+    if lo <= value <= hi:
+        return value
+    fixed = min(max(value, lo), hi)
+    st.sidebar.info(
+        f"The {key} time {value:%Y-%m-%d %H:%M} is outside what this host allows "
+        f"({lo:%Y-%m-%d} to {hi:%Y-%m-%d}): moved to {fixed:%Y-%m-%d %H:%M}."
+    )
+    return fixed
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -71,7 +95,7 @@ def open_source(spec: SourceSpec) -> Source:
     """
     from hunting.sources.local import LocalSource
 
-    options = ReadOptions(year=spec.year, tz=spec.tz)
+    options = ReadOptions(year=spec.year, tz=spec.tz, host_name=spec.host_name, roots=spec.roots)
     if spec.kind == "demo":
         from hunting.demo.scenario import demo_log_paths
 
@@ -121,18 +145,68 @@ class Hunt:
         return [t for t in tables if t not in self.tables]
 
 
+def _secret_section(name: str) -> dict[str, Any]:
+    """A section of secrets.toml, or {} (any access raises when no secrets file exists)."""
+    try:
+        section = st.secrets.get(name)
+    except Exception:  # StreamlitSecretNotFoundError and parse errors alike: not configured
+        return {}
+    return dict(section) if section else {}
+
+
+def evidence_policy() -> EvidencePolicy:
+    """The deployment's evidence policy: ``[deploy] evidence_roots`` in secrets or
+    HUNTING_EVIDENCE_ROOTS; with neither, unrestricted only when the server listens on
+    loopback (Streamlit binds every interface unless server.address says otherwise)."""
+    roots = parse_roots(_secret_section("deploy").get("evidence_roots")) or parse_roots(
+        os.environ.get("HUNTING_EVIDENCE_ROOTS")
+    )
+    return policy_for(roots, st.get_option("server.address"))
+
+
+def _session_folder() -> Path:
+    """This session's private upload folder (named by a hash of the session id)."""
+    ctx = get_script_run_ctx()
+    sid = ctx.session_id if ctx is not None else "no-session"
+    base = Path(tempfile.gettempdir()) / "linux-hunting-uploads"
+    base.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return base / hashlib.sha256(f"upload:{sid}".encode()).hexdigest()[:24]
+
+
 def _save_uploads(files: list[Any]) -> str:
-    """Uploaded files go to a folder named by their content hash, so re-runs reuse it."""
+    """Uploaded files go to this session's folder, in a subfolder named by their content
+    hash (re-runs reuse it); other sessions never see them."""
     digest = hashlib.sha256()
     for f in files:
         digest.update(f.name.encode())
         digest.update(f.getvalue())
-    folder = Path(tempfile.gettempdir()) / "linux-hunting-uploads" / digest.hexdigest()[:16]
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = _session_folder() / digest.hexdigest()[:16]
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     for i, f in enumerate(files):
         safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in Path(f.name).name) or f"upload{i}"
         (folder / f"{i:03d}_{safe}").write_bytes(f.getvalue())
     return str(folder)
+
+
+UPLOAD_KEY = "hunt_upload_dir"
+
+
+def _typed_paths(text: str, policy: EvidencePolicy) -> tuple[list[str], bool]:
+    """Typed paths the policy admits (others reported by name); True when all were admitted."""
+    paths, ok = [], True
+    for p in (p.strip() for p in (text or "").splitlines()):
+        if not p:
+            continue
+        try:
+            real = policy.admit(p)
+            if not real.exists():
+                raise EvidenceError("not found")
+        except (EvidenceError, OSError) as exc:
+            st.sidebar.warning(f"Not read: {md(p, 200)} — {md(exc, 200)}")
+            ok = False
+            continue
+        paths.append(p)
+    return paths, ok
 
 
 def _source_controls() -> SourceSpec:
@@ -147,13 +221,20 @@ def _source_controls() -> SourceSpec:
         persist_state="session",
     )
     if kind == "files":
+        policy = evidence_policy()
+        if "hunt_paths" not in st.session_state and st.query_params.get_all("path"):
+            st.session_state["hunt_paths"] = "\n".join(st.query_params.get_all("path"))
         text = sb.text_area(
             "Log files or folders on this machine (one per line)",
             key="hunt_paths",
             persist_state="session",
+            disabled=not policy.paths_allowed,
             help="auth.log, secure, syslog, messages, audit.log, journalctl -o json exports, "
-            "rotated and .gz copies, Sentinel CSV/JSON exports. Formats are detected from content.",
+            "rotated and .gz copies, Sentinel CSV/JSON exports. Formats are detected from content. "
+            f"Paths allowed: {policy.describe()}.",
         )
+        if not policy.paths_allowed:
+            sb.caption("Paths on the server are off here (shared host, no evidence roots): upload files.")
         uploads = sb.file_uploader("…or upload files", accept_multiple_files=True, key="hunt_uploads")
         with sb.expander("Reading options"):
             year = st.number_input(
@@ -167,10 +248,42 @@ def _source_controls() -> SourceSpec:
             tz = st.text_input(
                 "Time zone of lines without offset", "UTC", key="hunt_tz", persist_state="session"
             )
-        paths = [p.strip() for p in (text or "").splitlines() if p.strip()]
-        if uploads:
-            paths.append(_save_uploads(list(uploads)))
-        return SourceSpec("files", tuple(paths), int(year) or None, (tz or "UTC").strip())
+            host_name = st.text_input(
+                "Host name for audit.log without node= (empty: the syslog host beside it, else the folder)",
+                "",
+                max_chars=253,
+                key="hunt_host_name",
+                persist_state="session",
+            )
+        paths, all_ok = _typed_paths(text if policy.paths_allowed else "", policy)
+        st.session_state["_url_paths"] = tuple(paths) if all_ok else ()
+        if uploads:  # kept for the session: the uploader is empty again on the next page
+            st.session_state[UPLOAD_KEY] = _save_uploads(list(uploads))
+        upload_dir = st.session_state.get(UPLOAD_KEY)
+        roots = policy.roots
+        if upload_dir and Path(upload_dir).is_dir():
+            paths.append(upload_dir)
+            if roots is not None:
+                roots = (*roots, str(Path(upload_dir).resolve()))
+            n = sum(1 for f in Path(upload_dir).iterdir() if f.is_file())
+            sb.caption(f"{n} uploaded file(s) kept for this session only.")
+            if sb.button("Forget the uploaded files", key="hunt_forget_uploads"):
+                st.session_state.pop(UPLOAD_KEY, None)
+                st.rerun()
+        try:
+            tz_name = (tz or "UTC").strip()
+            ReadOptions(tz=tz_name)
+        except Exception:
+            sb.warning(f"Unknown time zone {md(tz, 80)}: UTC is used.")
+            tz_name = "UTC"
+        return SourceSpec(
+            "files",
+            tuple(paths),
+            int(year) or None,
+            tz_name,
+            host_name=(host_name or "").strip(),
+            roots=roots,
+        )
     if kind == "loganalytics":
         from ui.loganalytics import workspace_controls
 
@@ -210,11 +323,24 @@ def _time_controls(host_row: pd.Series) -> TimeRange:
         return TimeRange(reference - delta, reference)
     lo, hi = (reference - MAX_BACK).replace(tzinfo=None), (reference + MAX_FORWARD).replace(tzinfo=None)
     default_start = max(lo, (reference - timedelta(days=1)).replace(tzinfo=None))
+    values = {
+        "start": _url_time("start", default_start),
+        "end": _url_time("end", reference.replace(tzinfo=None)),
+    }
+    for key in ("start", "end"):
+        held = st.session_state.get(key)  # from an earlier host or a callback
+        if isinstance(held, datetime) and not pd.isna(held):
+            fixed = _clamped(key, held.replace(tzinfo=None), lo, hi)
+            if fixed != held:
+                st.session_state[key] = fixed
+        elif key in st.session_state:
+            del st.session_state[key]
+        values[key] = _clamped(key, values[key], lo, hi)
     start = sb.datetime_input(
-        "Start (UTC)", value=_url_time("start", default_start), min_value=lo, max_value=hi, key="start", persist_state="session",
+        "Start (UTC)", value=values["start"], min_value=lo, max_value=hi, key="start", persist_state="session",
     )  # fmt: skip
     end = sb.datetime_input(
-        "End (UTC)", value=_url_time("end", reference.replace(tzinfo=None)), min_value=lo, max_value=hi, key="end", persist_state="session",
+        "End (UTC)", value=values["end"], min_value=lo, max_value=hi, key="end", persist_state="session",
     )  # fmt: skip
     if start is None or end is None or end <= start:
         sb.warning("End must be after start; showing the last 24 hours instead.")
@@ -267,7 +393,16 @@ def _url_state() -> dict[str, str]:
 
 
 def _write_url() -> None:
-    """Keep the address bar a shareable link to this investigation."""
+    """Keep the address bar a shareable link to this investigation. Typed paths go in only
+    when the evidence policy admitted every one of them (uploads never do)."""
+    paths = (
+        list(st.session_state.get("_url_paths") or ()) if st.session_state.get("source") == "files" else []
+    )
+    if paths != st.query_params.get_all("path"):
+        if paths:
+            st.query_params["path"] = paths
+        elif "path" in st.query_params:
+            del st.query_params["path"]
     wanted = _url_state()
     for key in ("source", "host", "range", "ref", "start", "end"):
         if key in wanted:
@@ -279,6 +414,8 @@ def _write_url() -> None:
 
 def sidebar() -> Hunt:
     """Draw the shared sidebar and return the hunt, or stop the page with an explanation."""
+    require_sign_in()
+    errors.open_notice_area()
     menu = st.sidebar.container()
     st.sidebar.divider()
     st.sidebar.header("Investigation")
@@ -290,7 +427,7 @@ def sidebar() -> Hunt:
         with st.spinner("Reading the logs (parsed once, then cached)…"):
             source = open_source(spec)
     except HuntingError as exc:
-        st.error(f"Cannot open the data source: {exc}")
+        errors.source_error(exc, "the data source")
         st.stop()
     search = st.sidebar.text_input(
         "Host name contains", key="hunt_search", persist_state="session", help="case-insensitive"
@@ -298,14 +435,21 @@ def sidebar() -> Hunt:
     try:
         hosts = fetch_hosts(spec, (search or "").strip())
     except HuntingError as exc:
-        st.error(f"Cannot list hosts: {exc}")
+        errors.source_error(exc, "the host list")
         st.stop()
+    errors.frame_notes(hosts, "host list")
     if hosts.empty:
         why = f"no host name contains '{md(search)}'" if search else "the source holds no host data"
         st.warning(f"No hosts to investigate: {why}.")
         _ingest_summary(source)
         st.stop()
     names = hosts["Computer"].astype(str).tolist()
+    asked = st.query_params.get("host")
+    if asked and asked not in names and st.session_state.get("host") not in names:
+        st.warning(
+            f"The link names host {md(asked, 120)}, which this source does not hold"
+            f"{' (or the host filter hides)' if search else ''}: showing another host instead."
+        )
     host = st.sidebar.selectbox(
         f"Host ({len(names)} found)",
         names,
@@ -319,7 +463,44 @@ def sidebar() -> Hunt:
     _write_url()
     _navigation(menu)
     _ingest_summary(source)
-    return Hunt(spec, source, str(host), tr, host_row, fetch_tables(spec))
+    tables = errors.guarded(lambda: fetch_tables(spec), "the table list") or set()
+    return GuardedHunt(spec, source, str(host), tr, host_row, tables)
+
+
+class GuardedHunt(Hunt):
+    """A Hunt whose fetches report source errors and partial/truncated results in the
+    page's notice area (ui.errors) instead of crashing the page."""
+
+    def fetch(self, method: str, **kwargs: Any) -> pd.DataFrame:
+        out = errors.guarded(lambda: Hunt.fetch(self, method, **kwargs), method.replace("_", " "))
+        return out if out is not None else pd.DataFrame()
+
+
+def _signed_in_user() -> str:
+    user = st.user
+    return str(user.get("email") or user.get("preferred_username") or "").strip().lower()
+
+
+def require_sign_in() -> None:
+    """With ``[auth]`` configured in secrets (st.login, OpenID Connect), nothing renders
+    until the visitor has signed in and is on ``[deploy] allowed_users``."""
+    if not _secret_section("auth"):
+        return
+    if not st.user.get("is_logged_in", False):  # absent (AppTest, no auth yet): signed out
+        st.title("Sign in required")
+        st.write("This hunting app holds evidence from investigated hosts: sign in to continue.")
+        st.button("Sign in", on_click=st.login, type="primary")
+        st.stop()
+    allowed = {str(u).strip().lower() for u in _secret_section("deploy").get("allowed_users") or []}
+    if _signed_in_user() not in allowed:
+        st.title("Not allowed")
+        st.error(
+            "Your account is not on this deployment's allow-list ([deploy] allowed_users)."
+            if allowed
+            else "No accounts are allowed yet: the administrator must list them in [deploy] allowed_users."
+        )
+        st.button("Sign out", on_click=st.logout)
+        st.stop()
 
 
 def _ingest_summary(source: Source) -> None:

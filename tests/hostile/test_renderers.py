@@ -406,6 +406,8 @@ def _raw_payloads(text: str) -> list[str]:
 def _run(page: str, hostile: dict[str, Any], host: str) -> Any:
     from tests.app.conftest import run_page
 
+    # AppTest is not bound to loopback: typed paths need the folder declared an evidence root
+    os.environ["HUNTING_EVIDENCE_ROOTS"] = str(hostile["folder"])
     return run_page(
         page,
         params={"source": "files", "host": host, "range": "7d"},

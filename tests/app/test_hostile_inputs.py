@@ -1,0 +1,104 @@
+"""Odd and hostile inputs through the real pages (AppTest): no crash, a message in words.
+
+Issue 16 items 5 and 6, issue 14 items 3 and 10: sign-in gate, typed paths on a shared
+server, NaT and out-of-window dates from old links, unknown hosts, source errors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from hunting.errors import QueryError
+from tests.app.conftest import ROOT, no_exception, run_page
+
+
+def _texts(at: AppTest) -> str:
+    parts = [
+        e.value for kind in ("markdown", "error", "warning", "info", "caption", "title") for e in at.get(kind)
+    ]
+    parts += [e.proto.body for e in at.get("alert")] if at.get("alert") else []
+    return "\n".join(str(p) for p in parts)
+
+
+def test_nothing_renders_before_sign_in() -> None:
+    """[auth] configured, visitor not signed in: only the sign-in prompt, no page content."""
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+    at.secrets["auth"] = {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "x" * 32,
+        "client_id": "id",
+        "client_secret": "secret",
+        "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
+    }
+    at.secrets["deploy"] = {"allowed_users": ["analyst@example.org"]}
+    at.run()
+    no_exception(at)
+    assert [t.value for t in at.title] == ["Sign in required"]
+    assert not at.sidebar.get("radio") and not at.get("selectbox") and not at.get("metric")
+    assert [b.label for b in at.button] == ["Sign in"]
+
+
+def test_no_typed_paths_on_a_shared_server_without_roots() -> None:
+    """AppTest has no server.address (Streamlit binds every interface): the box is off."""
+    at = run_page("streamlit_app.py", params={"source": "files"}, state={"source": "files"})
+    no_exception(at)
+    box = at.sidebar.text_area[0]
+    assert box.disabled
+    assert "upload" in _texts(at).lower()
+
+
+def test_paths_outside_roots_refused_and_long_path_survives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "evidence"
+    root.mkdir()
+    monkeypatch.setenv("HUNTING_EVIDENCE_ROOTS", str(root))
+    at = run_page(
+        "streamlit_app.py",
+        params={"source": "files"},
+        state={"source": "files", "hunt_paths": f"/etc/shadow\n/proc/self/environ\n{'/x' * 3000}"},
+    )
+    no_exception(at)
+    warnings = [w.value for w in at.sidebar.warning]
+    assert sum("outside the evidence roots" in w for w in warnings) == 2
+    assert any("too long" in w for w in warnings)
+    assert "root:" not in _texts(at)  # nothing of /etc/shadow shown
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"range": "custom", "start": "NaT", "end": "NaT"},
+        {"range": "custom", "start": "2026-02-01T00:00", "end": "2026-02-02T00:00"},  # far before the data
+        {"range": "custom", "start": "9999-01-01T00:00", "end": "not a date"},
+    ],
+)
+def test_old_or_odd_links_clamp_and_say_so(params: dict[str, str]) -> None:
+    at = run_page("pages/1_Logons.py", params={"host": "web01", **params})
+    no_exception(at)
+    assert at.session_state["host"] == "web01"
+    said = _texts(at)
+    assert "outside what this host allows" in said or "is not a date and time" in said
+
+
+def test_unknown_host_is_named() -> None:
+    at = run_page("streamlit_app.py", params={"host": "nosuch"})
+    no_exception(at)
+    assert "nosuch" in _texts(at) and "does not hold" in _texts(at)
+
+
+def test_source_error_in_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A throttled source (HTTP 429) is said in the notice area, not Streamlit's crash."""
+    from hunting.sources.local import LocalSource
+
+    def throttled(*_: Any, **__: Any) -> Any:
+        raise QueryError("Log Analytics is throttling requests (HTTP 429): wait a minute and try again.")
+
+    monkeypatch.setattr(LocalSource, "logon_events", throttled)
+    at = run_page("pages/1_Logons.py", params={"host": "db01"})
+    no_exception(at)
+    assert any("HTTP 429" in e.value and "could not answer" in e.value for e in at.error)
