@@ -76,6 +76,18 @@ class EvidencePolicy:
             raise EvidenceError("outside the evidence roots configured for this deployment")
         return real
 
+    def admit_file(self, path: str | Path) -> Path:
+        """``admit`` plus: it exists and is a regular file (a FIFO would hang the session,
+        ``/dev/zero`` never ends). For single-file boxes (rules, threat feeds)."""
+        real = self.admit(path)
+        try:
+            mode = os.stat(real).st_mode
+        except OSError as exc:
+            raise EvidenceError(f"cannot read: {exc.strerror or exc}") from None
+        if not stat.S_ISREG(mode):
+            raise EvidenceError("not a regular file (FIFO, device, socket or folder)")
+        return real
+
 
 def _inside(real: Path, root: Path) -> bool:
     return real == root or root in real.parents

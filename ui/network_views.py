@@ -246,6 +246,15 @@ def ti_controls(hunt: Hunt, prefix: str) -> TiSetup:
         )
         retries = c2.number_input("Retries on 429/5xx/time-out", 0, 5, 2, key=f"{prefix}_ti_retries")
         feed = (feed or "").strip()
+        if feed and feed != _demo_feed():  # shared hosts: only regular files inside the evidence roots
+            from hunting.evidence import EvidenceError
+            from ui.context import evidence_policy
+
+            try:
+                evidence_policy().admit_file(feed)
+            except EvidenceError as exc:
+                st.error(f"Threat feed not used: {md(feed, 200)}: {md(exc, 300)}")
+                feed = ""
         mtime = _mtime(feed)
         pset = build_providers(tuple(sorted(settings.items())), env, feed, mtime)
         names = [p.name for p in pset.providers]

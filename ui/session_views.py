@@ -22,7 +22,8 @@ from hunting.analysis.process_scope import audit_sessions, logon_for_hint, parse
 from hunting.analysis.risky import RiskRule, RuleError, load_rules
 from hunting.analysis.sessions import logon_sessions
 from hunting.analysis.sudo import sudo_sessions
-from ui.context import Hunt
+from ui.charts import TIME_AXIS
+from ui.context import Hunt, explain_empty
 from ui.process_views import load_tree
 from ui.safe import md, plain
 
@@ -81,6 +82,14 @@ def custom_rules_expander() -> tuple[str, list[RiskRule]]:
         )
         path = (path or "").strip()
         if path:
+            from hunting.evidence import EvidenceError
+            from ui.context import evidence_policy
+
+            try:  # shared hosts: only files inside the evidence roots, and only regular files
+                evidence_policy().admit_file(path)
+            except EvidenceError as exc:
+                st.error(f"Custom rules not used: {md(path, 200)}: {md(exc, 300)}")
+                return "", rules_from_path("")
             try:
                 rules = rules_from_path(path)
             except RuleError as exc:
@@ -304,8 +313,21 @@ def flags_table(flags: pd.DataFrame, key: str) -> None:
     )
 
 
-def session_timeline_chart(timeline: pd.DataFrame, height: int = 220) -> alt.Chart:
-    """One tick per event, one row per kind in a fixed order, UTC axis; text is plain()ed."""
+def explain_empty_in(hunt: Hunt, window: sd.Window, what: str, *tables: str) -> None:
+    """``explain_empty`` for a section scoped to ``window``: a session names its own window
+    (not the sidebar's range, which it does not cover)."""
+    missing = hunt.missing(*tables)
+    if not window.session or missing:
+        explain_empty(hunt, what, *tables)
+    else:
+        st.info(f"No {what} for {md(hunt.host)} in this session's window, {window.label()}.")
+
+
+def session_timeline_chart(
+    timeline: pd.DataFrame, height: int = 220, window: sd.Window | None = None
+) -> alt.Chart:
+    """One tick per event, one row per kind in a fixed order, UTC axis; text is plain()ed.
+    With ``window`` the axis spans the whole window (a session's start to its end), not the events."""
     data = timeline.head(MAX_TIMELINE_MARKS).copy()
     data["Time (UTC)"] = data["TimeGenerated"].dt.strftime("%Y-%m-%d %H:%M:%S")
     for col in ("User", "What", "Result"):
@@ -314,7 +336,15 @@ def session_timeline_chart(timeline: pd.DataFrame, height: int = 220) -> alt.Cha
         alt.Chart(data)
         .mark_tick(thickness=2, size=16)
         .encode(
-            x=alt.X("TimeGenerated:T", title="Time (UTC)", scale=alt.Scale(type="utc")),
+            x=alt.X(
+                "TimeGenerated:T",
+                title="Time (UTC)",
+                scale=alt.Scale(
+                    type="utc",
+                    domain=[window.start.isoformat(), window.end.isoformat()] if window else alt.Undefined,
+                ),
+                axis=TIME_AXIS,
+            ),
             y=alt.Y("Kind:N", title=None, sort=list(sd.KINDS), scale=alt.Scale(domain=list(sd.KINDS))),
             color=alt.Color("Kind:N", scale=KIND_COLORS, legend=None),
             tooltip=["Time (UTC)", "Kind", "User", "What", "Result"],

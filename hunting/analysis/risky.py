@@ -159,8 +159,12 @@ def _load_file(path: Path) -> list[RiskRule]:
         raise RuleError(f"cannot read rule file: {exc}", where) from None
     try:
         data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise RuleError(f"not valid YAML: {exc}", where) from None
+    except yaml.YAMLError as exc:  # position and problem only: str(exc) quotes the file's lines
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise RuleError(
+            f"not valid YAML{at}: {getattr(exc, 'problem', None) or type(exc).__name__}", where
+        ) from None
     if data is None:
         return []
     if not isinstance(data, list):

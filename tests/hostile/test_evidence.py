@@ -98,3 +98,28 @@ def test_decompression_bomb_is_cut_and_reported(monkeypatch: pytest.MonkeyPatch)
     assert "limit" in note
     plain = LINE.encode() * 10
     assert decompress(bz2.compress(plain)) == (plain, "")
+
+
+def test_single_file_boxes_refuse_fifos_devices_and_outside(layout: dict[str, Path], tmp_path: Path) -> None:
+    """Rules and threat-feed boxes: admit_file refuses FIFOs (the session hung), /dev/zero and
+    files outside the roots, without opening them."""
+    fifo = layout["root"] / "rules.yaml"
+    os.mkfifo(fifo)
+    policy = EvidencePolicy(parse_roots([str(layout["root"])]))
+    assert policy.admit_file(layout["log"]) == layout["log"].resolve()
+    with pytest.raises(EvidenceError, match="not a regular file"):
+        policy.admit_file(fifo)
+    with pytest.raises(EvidenceError, match="not a regular file"):
+        EvidencePolicy(None).admit_file("/dev/zero")
+    with pytest.raises(EvidenceError, match="outside"):
+        policy.admit_file(layout["outside"])
+
+
+def test_rule_yaml_error_does_not_quote_the_file(tmp_path: Path) -> None:
+    from hunting.analysis.risky import RuleError, load_rules
+
+    bad = tmp_path / "rules.yaml"
+    bad.write_text(f"- id: x\n  title: [{SECRET}\n")
+    with pytest.raises(RuleError) as err:
+        load_rules(bad)
+    assert "not valid YAML at line" in str(err.value) and SECRET not in str(err.value)
