@@ -73,6 +73,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"{a.path}\t{a.format}\tlines={a.lines} parsed={a.parsed} unparsed={a.unparsed}{note}")
         if a.host_rule:
             print(f"    host {a.host!r}: {a.host_rule}")
+        for text in a.notes:
+            print(f"    note: {text}")
         for reason, n in a.reasons.most_common():
             print(f"    {n:>8}  {reason}")
     print(f"TOTAL\t{len(accounts)} files\tlines={total[0]} parsed={total[1]} unparsed={total[2]}")

@@ -43,6 +43,7 @@ table = pd.DataFrame(
             "Problem": a.error,
             # records naming no host (raw audit.log): the host they were given, and the rule
             "Host given": f"{a.host} ({a.host_rule})" if a.host_rule else "",
+            "Notes": "; ".join(a.notes),  # what the reader assumed (day/month order, zone)
             "First event (UTC)": a.first_time,
             "Last event (UTC)": a.last_time,
         }

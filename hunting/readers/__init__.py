@@ -25,7 +25,7 @@ from hunting.readers.base import FileAccount, Reader, ReadOptions, ReadResult
 from hunting.schema import BY_NAME, conform
 
 # Bump when any reader's output changes, so cached parses are not reused.
-READER_VERSION = "4"
+READER_VERSION = "5"
 SNIFF_LINES = 30
 MAX_FILE_BYTES = 4 * 1024**3
 ProgressFn = Callable[[int, int, str], None]

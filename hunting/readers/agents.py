@@ -73,7 +73,7 @@ def augment(result: ReadResult) -> ReadResult:
             f"{bad} auoms/sysmon message(s) not understood as agent records (kept as Syslog rows), "
             f"e.g. {examples[0][:120]!r}"
         )
-        result.account.error = f"{result.account.error}; {note}" if result.account.error else note
+        result.account.notes.append(note)
     return result
 
 

@@ -63,6 +63,8 @@ class FileAccount:
     last_time: datetime | None = None
     host: str = ""  # host given to records that named none (raw audit.log), and why:
     host_rule: str = ""  # see hunting.readers.auditd.name_unnamed_host
+    # what the reader had to assume (day/month order, a time zone) or set aside; not a failure
+    notes: list[str] = field(default_factory=list)
 
     def reject(self, line_no: int, reason: str, text: str | bytes) -> None:
         """Count one unparsed line and keep a few examples of each reason."""
@@ -95,6 +97,7 @@ class FileAccount:
             "last_time": self.last_time.isoformat() if self.last_time else None,
             "host": self.host,
             "host_rule": self.host_rule,
+            "notes": list(self.notes),
         }
 
     @classmethod
@@ -109,6 +112,7 @@ class FileAccount:
         acc.rows = dict(d.get("rows") or {})  # type: ignore[call-overload]
         acc.host = str(d.get("host") or "")
         acc.host_rule = str(d.get("host_rule") or "")
+        acc.notes = [str(n) for n in d.get("notes") or []]  # type: ignore[attr-defined]
         for key in ("first_time", "last_time"):
             v = d.get(key)
             setattr(acc, key, datetime.fromisoformat(str(v)) if v else None)

@@ -341,7 +341,7 @@ class SentinelExportReader:
         account.format += f":{table.name}"
         notes = self._convert_times(df, table, zones, options)
         if notes:
-            account.error = notes
+            account.notes.append(notes)
         if table is AUDIT and "AuditdMessage" not in df.columns:
             out = self._audit_rawdata(df, account)
         elif table is AUDIT:
