@@ -29,6 +29,9 @@ from hunting.schema import AUDIT, conform
 
 # Record types whose event is a program start (process_tree treats them as execve).
 EXEC_TYPES = ("AUOMS_EXECVE",)
+# Agent metadata in every record: values such as auoms_version=2.5.2.0 are versions, not
+# addresses; they are kept in RawMessage only (for IoC extraction over raw text).
+METADATA_FIELDS = ("SchemaVersion", "auoms_version", "redactors", "containerid", "a0", "a1", "a2", "a3")
 _HEADER = re.compile(
     r"^\s*(?:node=\S+\s+)?type=(?P<type>[A-Z][A-Z0-9_]*)\s+(?:msg=)?audit\("
     r"(?P<id>(?P<sec>\d{1,12})(?:\.(?P<frac>\d{1,9}))?:(?P<serial>\d{1,20}))\):\s?(?P<body>.*)$",
@@ -146,4 +149,11 @@ def audit_events_from_messages(
     return conform(df, AUDIT), counts
 
 
-__all__ = ["EXEC_TYPES", "AgentCounts", "audit_events_from_messages", "is_auoms", "parse_record"]
+__all__ = [
+    "EXEC_TYPES",
+    "METADATA_FIELDS",
+    "AgentCounts",
+    "audit_events_from_messages",
+    "is_auoms",
+    "parse_record",
+]
