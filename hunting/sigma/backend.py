@@ -18,9 +18,15 @@ Zircolite dialect); DuckDB accepts nearly all of its output, and the store is Du
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import re
+from typing import Any, ClassVar, Final
 
 from sigma.backends.sqlite import sqliteBackend
+
+
+# An ILIKE pattern with no backslash needs no ESCAPE clause; DuckDB runs ILIKE ... ESCAPE
+# several times slower (measured 0.75 s against 0.20 s on 1M rows), so it is dropped there.
+_NEEDLESS_ESCAPE: Final = re.compile(r"ILIKE '((?:[^'\\]|'')*)' ESCAPE '\\'")
 
 
 class DuckDBSigmaBackend(sqliteBackend):  # type: ignore[misc]
@@ -48,3 +54,11 @@ class DuckDBSigmaBackend(sqliteBackend):  # type: ignore[misc]
     def __init__(self, processing_pipeline: Any = None, **options: Any) -> None:
         options.setdefault("collate_nocase", True)
         super().__init__(processing_pipeline=processing_pipeline, **options)
+
+    def convert_condition_field_eq_val_num(self, cond: Any, state: Any) -> Any:
+        """Numbers compare as text: log fields are text columns (``a1: 777`` in auditd rules),
+        and DuckDB, unlike SQLite, will not compare ``'u+s'`` with ``777`` (cast error)."""
+        return f"CAST({self.escape_and_quote_field(cond.field)} AS VARCHAR)='{cond.value}'"
+
+    def finalize_query_default(self, rule: Any, query: str, index: int, state: Any) -> Any:
+        return _NEEDLESS_ESCAPE.sub(r"ILIKE '\1'", super().finalize_query_default(rule, query, index, state))
