@@ -19,9 +19,17 @@ def plain(text: object, limit: int = 500) -> str:
     return s if len(s) <= limit else s[:limit] + f"… [{len(s) - limit} more characters]"
 
 
+# Streamlit's GFM turns http(s)://…, www.… and user@host.tld into links *after* parsing
+# (mdast-util-gfm-autolink-literal matches the text node, escapes already resolved), so
+# backslashes cannot stop it: a WORD JOINER (U+2060, invisible) breaks each trigger.
+_AUTOLINK = re.compile(r"(?i)(?<![a-z])(https?|ftp|mailto|xmpp)(?=:)|(?<![a-z])(www)(?=\.)|(@)")
+
+
 def md(text: object, limit: int = 500) -> str:
-    """Log text inside st.markdown/st.info: every Markdown and HTML character escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", plain(text, limit))
+    """Log text inside st.markdown/st.info: every Markdown and HTML character escaped, and
+    auto-linking (URLs, www., e-mail) defeated, so no link, image or math is ever made."""
+    safe = _AUTOLINK.sub(lambda m: m.group(0) + "\u2060", plain(text, limit))
+    return _MD_SPECIAL.sub(r"\\\1", safe)
 
 
 def table(df: pd.DataFrame) -> pd.DataFrame:

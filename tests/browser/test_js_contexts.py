@@ -93,3 +93,56 @@ def test_folium_popups_are_inert(page: Any) -> None:
         assert p in text
     assert page.evaluate("document.querySelectorAll('img,svg,script[data-pwn],iframe,a').length") == 0
     print(f"folium: {len(payloads)} payloads x 3 fields (popup rows, tooltip) opened, no dialog")
+
+
+@pytest.fixture(scope="module")
+def md_probe_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from tests.browser.conftest import ROOT, _chromium, _free_port
+
+    _chromium()
+    port = _free_port()
+    log = open(tmp_path_factory.mktemp("md-probe") / "streamlit.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "tests/browser/md_probe_app.py", "--server.port", str(port),
+         "--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.5)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+    log.close()
+
+
+def test_markdown_text_makes_no_link_image_or_math(md_probe_url: str, page: Any) -> None:
+    """ui.safe.md() output in st.markdown, st.caption and st.info: no <a>, <img>, KaTeX,
+    no request to another host; the raw control line does auto-link (the probe works)."""
+    from tests.browser.conftest import wait_for_app
+
+    foreign: list[str] = []
+    page.on("request", lambda r: foreign.append(r.url) if not r.url.startswith(md_probe_url) else None)
+    page.goto(md_probe_url)
+    wait_for_app(page)
+    page.locator(".st-key-control [data-testid=stMarkdownContainer]").first.wait_for(timeout=60_000)
+    safe = page.locator(".st-key-safe")
+    assert safe.locator("[data-testid=stMarkdownContainer]").count() >= 80  # 41 texts x 3 elements
+    live = safe.evaluate("e => Array.from(e.querySelectorAll('a, img, svg, .katex, script, iframe')).length")
+    control = page.locator(".st-key-control").evaluate("e => e.querySelectorAll('a').length")
+    assert control == 2, "the control text should auto-link in this Streamlit; the probe is broken"
+    assert live == 0
+    assert page.dialogs == []
+    assert foreign == []
+    text = safe.inner_text()
+    assert "http\u2060://127.0.0.1:9/pwned-autolink" in text  # shown, not linked
