@@ -7,12 +7,12 @@ import streamlit as st
 
 from hunting.schema import STORED_TABLES
 from ui.context import sidebar
-from ui.safe import plain
+from ui.safe import md, plain
 
 st.set_page_config(page_title="Data sources", page_icon="🗂️", layout="wide")
 hunt = sidebar()
 st.title("Data sources")
-st.caption(f"Source: {plain(hunt.source.name)}")
+st.caption(f"Source: {md(hunt.source.name)}")  # file and source names are log-derived: inert Markdown
 
 st.subheader("Tables")
 st.dataframe(
@@ -60,9 +60,9 @@ problems = [a for a in accounts if a.unparsed or a.error]
 if problems:
     st.subheader("Lines not parsed, with examples")
     for a in problems:
-        with st.expander(f"{plain(a.path, 200)} — {a.unparsed:,} not parsed"):
+        with st.expander(f"{md(a.path, 200)} — {a.unparsed:,} not parsed"):
             if a.error:
-                st.warning(plain(a.error))
+                st.warning(md(a.error))
             st.dataframe(
                 pd.DataFrame({"Reason": list(a.reasons), "Lines": list(a.reasons.values())}), hide_index=True
             )
