@@ -7,8 +7,17 @@ public suffix list bundled with tldextract (never fetched), hashes by exact hex
 length. Defanged forms (``hxxp://``, ``[.]``, ``(.)``, ``[:]//``) are refanged
 first. About 1.5 s for 200,000 sshd lines on this machine.
 
-Known false positives: a dotted-quad software version (``4.15.0.1``) is a valid
-IPv4 address; a 32/40/64-hex token that is not a hash (systemd boot/machine
+Look-alikes are judged by their context: a dotted quad right after ``Product/`` or ``name-``,
+a ``...version=`` / ``Version`` / ``release`` / ``build`` word or a product name
+(``OpenSSL 1.1.1.1``), or followed by a package suffix (``2.5.2.0-1ubuntu``), is a
+version; a bare name that is code (followed by ``(``, inside ``$(...)``, a
+capitalised last label or a camelCase label as in ``java.lang.Runtime``, a receiver such as
+``self.``/``os.``, a reversed package name ``com.canonical.Unity``, a syslog
+``facility.priority`` such as ``auth.info``, or a two-label name ending in a TLD that
+doubles as a method, ``afile.read``) is not a domain. Names inside URLs are kept.
+
+Known false positives: a dotted-quad software version with no such context
+(``4.15.0.1``) is a valid IPv4 address; a 32/40/64-hex token that is not a hash (systemd boot/machine
 ids are masked by their field names, auditd's hex-encoded arguments are dropped
 because they decode to printable text, other ids are not); ``name.tld`` where
 the TLD doubles as a file extension (``run.sh``, ``config.py``, ``notes.zip``)
@@ -118,6 +127,35 @@ _FILE_TLDS: Final = frozenset((
     "tf", "bz", "ms", "sv", "tk", "cat", "pid", "target", "pub", "java", "map", "new", "prof", "zone",
     "run", "zip", "mov",
 ))  # fmt: skip
+# TLDs that double as method or attribute names: "name.<tld>" alone is code (``afile.read``).
+_CODE_TLDS: Final = frozenset((
+    "read", "foo", "call", "open", "save", "data", "show", "play", "search", "stream", "group", "name",
+))  # fmt: skip
+# First labels that are code receivers or modules, never a host (``self.foo``, ``os.path``).
+_CODE_RECEIVERS: Final = frozenset((
+    "self", "this", "cls", "super", "os", "sys", "re", "np", "pd", "json", "math", "string", "socket",
+    "subprocess", "base64", "urllib", "requests", "args", "opts", "kwargs", "ctx", "obj", "dbus",
+    "java", "javax", "android", "kotlin", "scala", "window", "document", "console", "wscript", "cscript",
+    "adodb", "msxml2", "scripting",
+))  # fmt: skip
+# First labels of reversed names (Java packages, D-Bus names): ``com.canonical.Unity.Scope``.
+_REVERSED_FIRST: Final = frozenset(("com", "org", "net", "io", "edu", "gov"))
+_SYSLOG_FACILITIES: Final = frozenset((
+    "auth", "authpriv", "cron", "daemon", "ftp", "kern", "lpr", "mail", "news", "syslog", "user", "uucp",
+    "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+))  # fmt: skip
+_SYSLOG_LEVELS: Final = frozenset(
+    ("emerg", "alert", "crit", "err", "error", "warn", "warning", "notice", "info", "debug", "none")
+)
+# Before a dotted quad that is a version: "Chrome/", "auoms_version=", "Version ", "release ".
+_VERSION_BEFORE: Final = re.compile(
+    r"(?:[A-Za-z][\w.+-]*/|[A-Za-z][\w.+]*-"
+    r"|(?:\b|_|(?<=[a-z])(?=[VRB]))(?i:version|release|build|revision|ver|rev)\w*[\s=:\"']*"
+    r"|\b(?i:openssl|openssh|libssl|firefox|chrome|chromium|safari|edge|msie|trident|python|java|node|"
+    r"php|perl|ruby|nginx|apache|windows|agent)[\s\"'=:]+)$"
+)
+_VERSION_AFTER: Final = re.compile(r"[~+]|-\d*[A-Za-z]")
+_CODE_BEFORE: Final = re.compile(r"(?:\$\(|\$\{|%\(|\{\{\s*)$")
 _TOP_DIRS: Final = frozenset((
     "bin", "boot", "dev", "etc", "home", "lib", "lib32", "lib64", "libx32", "media", "mnt", "opt", "proc",
     "root", "run", "sbin", "snap", "srv", "sys", "tmp", "usr", "var",
@@ -263,6 +301,37 @@ def _validate(kind: str, text: str) -> list[tuple[str, str]]:
     return []
 
 
+def _is_version(text: str, start: int, end: int) -> bool:
+    """A dotted quad that the words around it make a software version."""
+    return bool(_VERSION_BEFORE.search(text[max(0, start - 40) : start])) or bool(
+        _VERSION_AFTER.match(text, end)
+    )
+
+
+def _is_code(text: str, start: int, name: str) -> bool:
+    """A dotted name that is code, a template field or a syslog selector, not a host."""
+    end = start + len(name)
+    if text[end : end + 1] == "(" or _CODE_BEFORE.search(text[max(0, start - 4) : start]):
+        return True
+    labels = name.split(".")
+    if re.fullmatch(r"[A-Z][a-z]+", labels[-1]) or any(re.search(r"[a-z][A-Z]", lb) for lb in labels[1:]):
+        return True  # java.lang.Runtime, dbus.Array, Unity.Scope.Music, x.getRuntime
+    low = [label.lower() for label in labels]
+    if low[0] in _CODE_RECEIVERS or (low[0] in _REVERSED_FIRST and len(low) >= 3):
+        return True
+    syslog_selector = low[0] in _SYSLOG_FACILITIES and low[-1] in _SYSLOG_LEVELS
+    return len(low) == 2 and (low[1] in _CODE_TLDS or syslog_selector)
+
+
+def _in_lookalike_context(text: str, start: int, kind: str, cand: str) -> bool:
+    """Context says this candidate is a version (IPv4) or code (domain), not an IoC."""
+    if kind == IPV4:
+        return _is_version(text, start, start + len(cand))
+    if kind == DNS:
+        return _is_code(text, start, cand)
+    return False
+
+
 def _row_candidates(text: str, kinds: Sequence[bool]) -> list[tuple[int, str, str]]:
     """(start, kind, text) of non-overlapping candidates in one string, in text order."""
     taken: list[tuple[int, int]] = []
@@ -276,6 +345,8 @@ def _row_candidates(text: str, kinds: Sequence[bool]) -> list[tuple[int, str, st
                 continue
             taken.append((start, end))
             if kind == "hash" and _HEX_FIELD_BEFORE.search(text, max(0, start - 20), start):
+                continue
+            if _in_lookalike_context(text, start, kind, m.group()):
                 continue
             out.append((start, kind, m.group()))
     out.sort()
