@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from hunting.analysis import session_detail as sd
-from hunting.analysis.cron import new_cron_commands
+from hunting.analysis.cron import crontab_changes, new_cron_commands
 from ui.charts import bar_counts
-from ui.context import explain_empty, sidebar
+from ui.context import sidebar
 from ui.process_views import process_tree_section
 from ui.safe import md, table
 from ui.session_views import (
@@ -17,6 +17,7 @@ from ui.session_views import (
     chosen_session,
     clear_session,
     custom_rules_expander,
+    explain_empty_in,
     flag_list,
     flags_table,
     raw_messages,
@@ -62,10 +63,10 @@ cron = sd.in_window(cron_all, window)
 accounts = sd.in_window(accounts_all, window)
 syslog = sd.in_window(syslog_all, window)
 runs = cron[cron["Action"] == "run"]
-edits = sd.cron_edits(cron)
+edits = crontab_changes(cron)  # the one rule for "crontab edits" (report and Findings count the same)
 
 if syslog.empty and logons.empty:
-    explain_empty(hunt, "messages in this window", "Syslog")
+    explain_empty_in(hunt, window, "messages", "Syslog")
     st.stop()
 
 baseline_end = sd.cron_baseline_end(cron_all, window)
@@ -96,9 +97,12 @@ else:
 st.subheader("Session timeline")
 timeline = sd.session_timeline(logons, sudo, cron, accounts)
 if timeline.empty:
-    st.info("No logons, sudo, cron or account events in this window.")
+    st.info(
+        "No logons, sudo, cron or account events in "
+        + (f"this session's window, {window.label()}." if window.session else f"{hunt.tr.label()}.")
+    )
 else:
-    st.altair_chart(session_timeline_chart(timeline), width="stretch")
+    st.altair_chart(session_timeline_chart(timeline, window=window), width="stretch")
     counts = timeline["Kind"].value_counts()
     st.caption(" · ".join(f"{k}: {int(counts.get(k, 0)):,}" for k in sd.KINDS))
     if len(timeline) > MAX_TIMELINE_MARKS:
@@ -109,7 +113,7 @@ else:
 # --- sudo ----------------------------------------------------------------------------------------
 st.subheader("sudo")
 if sudo.empty:
-    explain_empty(hunt, "sudo commands in this window", "Syslog")
+    explain_empty_in(hunt, window, "sudo commands", "Syslog")
 else:
     freq = sd.sudo_command_counts(sudo)
     c1, c2 = st.columns(2)
@@ -118,9 +122,7 @@ else:
         st.dataframe(freq, hide_index=True, key="session_sudo_freq")
     with c2:
         top = freq.head(15)
-        st.altair_chart(
-            bar_counts(top, category="Command", color="Sudoer", height=40 + 20 * len(top)), width="stretch"
-        )
+        st.altair_chart(bar_counts(top, category="Command", color="Sudoer"), width="stretch")
 
     st.markdown("**sudo sessions flagged by risky commands or bursts**")
     b1, b2 = st.columns(2)
@@ -140,7 +142,7 @@ else:
 # --- cron ----------------------------------------------------------------------------------------
 st.subheader("Cron")
 if cron.empty:
-    explain_empty(hunt, "cron activity in this window", "Syslog")
+    explain_empty_in(hunt, window, "cron activity", "Syslog")
 else:
     c1, c2 = st.columns(2)
     with c1:
@@ -164,7 +166,7 @@ else:
 # --- account changes -----------------------------------------------------------------------------
 st.subheader("Account changes")
 if accounts.empty:
-    explain_empty(hunt, "account changes in this window", "Syslog")
+    explain_empty_in(hunt, window, "account changes", "Syslog")
 else:
     c1, c2 = st.columns([1, 2])
     with c1:
@@ -181,6 +183,6 @@ else:
 
 st.subheader("Raw messages")
 if syslog.empty:
-    explain_empty(hunt, "syslog messages in this window", "Syslog")
+    explain_empty_in(hunt, window, "syslog messages", "Syslog")
 else:
     raw_messages(syslog, "session", sudo=sudo)

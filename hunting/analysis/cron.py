@@ -10,6 +10,7 @@ the detail: the command for ``run``, the crontab's owner for edits and lists
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Final
 
 import pandas as pd
 
@@ -46,6 +47,17 @@ def cron_events(syslog: pd.DataFrame) -> pd.DataFrame:
     df["Command"] = m["detail"].str.strip()
     df = df.sort_values(["TimeGenerated", "_seq"], kind="stable")
     return conform(df, CRON)
+
+
+CRONTAB_CHANGES: Final = ("replace", "delete")
+
+
+def crontab_changes(cron: pd.DataFrame) -> pd.DataFrame:
+    """The one rule for "crontab edits", everywhere (report, Findings, Session detail): a crontab
+    that changed (REPLACE) or was removed (DELETE). ``crontab -e`` logs BEGIN EDIT, REPLACE and
+    END EDIT for one change, and LIST/RELOAD change nothing, so counting every line overcounts."""
+    cr = conform(cron, CRON)
+    return cr[cr["Action"].isin(CRONTAB_CHANGES).fillna(False)].reset_index(drop=True)
 
 
 def _utc(when: datetime | str | pd.Timestamp) -> pd.Timestamp:

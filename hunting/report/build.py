@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from hunting.analysis.cron import crontab_changes
 from hunting.analysis.findings import HuntData, HuntResult, collect, find_all, iso
 from hunting.analysis.host import host_record
 from hunting.analysis.iocs import extract_iocs, summarise_iocs
@@ -202,8 +203,8 @@ def build_report(
             "executions": _records(
                 cron[cron["Action"] == "run"], {"TimeGenerated": "time", "User": "user", "Command": "command"}
             ),
-            "edits": _records(
-                cron[cron["Action"] != "run"], {"TimeGenerated": "time", "User": "user", "Action": "action"}
+            "edits": _records(  # the one rule for crontab edits (also Findings, Session detail)
+                crontab_changes(cron), {"TimeGenerated": "time", "User": "user", "Action": "action"}
             ),
         },
         "processes": _records(

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from hunting.analysis import session_detail as sd
-from hunting.analysis.cron import new_cron_commands
+from hunting.analysis.cron import crontab_changes, new_cron_commands
 from hunting.analysis.findings import mitre_url
 from hunting.analysis.logons import logon_totals
 from hunting.analysis.sessions import logon_sessions
@@ -71,7 +71,7 @@ def _expected_session_numbers(f: dict[str, Any], session: dict[str, Any] | None)
         "metrics": {
             "sudo commands": f"{int(sudo['Command'].notna().sum()):,}",
             "Cron runs": f"{int((cron['Action'] == 'run').sum()):,}",
-            "Crontab edits": f"{len(sd.cron_edits(cron)):,}",
+            "Crontab edits": f"{len(crontab_changes(cron)):,}",
             "Account changes": f"{len(accounts):,}",
             "Flagged events": f"{len(flags):,}",
         },
