@@ -32,7 +32,6 @@ def derive_event_tables(syslog: pd.DataFrame, audit: pd.DataFrame | None = None)
     ``syslog`` holds Syslog-schema rows (any hosts); ``audit`` AuditEvents-schema rows or None.
     """
     from hunting.analysis.accounts import account_changes
-    from hunting.analysis.audit_events import audit_account_changes, audit_logons, audit_sudo
     from hunting.analysis.cron import cron_events
     from hunting.analysis.logons import logon_events
     from hunting.analysis.sudo import sudo_events
@@ -41,15 +40,33 @@ def derive_event_tables(syslog: pd.DataFrame, audit: pd.DataFrame | None = None)
     sudo = conform(sudo_events(syslog), SUDO)
     accounts = conform(account_changes(syslog), ACCOUNTS)
     if audit is not None and len(audit):
-        logons = merge_same_events(logons, audit_logons(audit), ["Result"], {"User", "SourceIP"})
-        sudo = merge_same_events(sudo, audit_sudo(audit), [], {"Command"})
-        accounts = merge_same_events(accounts, audit_account_changes(audit), ["Action"], {"User", "Group"})
+        logons = with_audit_events(LOGONS.name, logons, audit)
+        sudo = with_audit_events(SUDO.name, sudo, audit)
+        accounts = with_audit_events(ACCOUNTS.name, accounts, audit)
     return {
         LOGONS.name: logons,
         SUDO.name: sudo,
         CRON.name: conform(cron_events(syslog), CRON),
         ACCOUNTS.name: accounts,
     }
+
+
+def with_audit_events(table: str, rows: pd.DataFrame, audit: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` (one derived table, from syslog) plus that table's events from ``audit``, merged.
+
+    For sources that derive the syslog side elsewhere (KQL in Log Analytics).
+    """
+    from hunting.analysis.audit_events import audit_account_changes, audit_logons, audit_sudo
+
+    if table == LOGONS.name:
+        return merge_same_events(conform(rows, LOGONS), audit_logons(audit), ["Result"], {"User", "SourceIP"})
+    if table == SUDO.name:
+        return merge_same_events(conform(rows, SUDO), audit_sudo(audit), [], {"Command"})
+    if table == ACCOUNTS.name:
+        return merge_same_events(
+            conform(rows, ACCOUNTS), audit_account_changes(audit), ["Action"], {"User", "Group"}
+        )
+    raise ValueError(f"audit records give no {table} rows")
 
 
 def _nearest(left: pd.DataFrame, right: pd.DataFrame, by: list[str], window: pd.Timedelta) -> pd.DataFrame:

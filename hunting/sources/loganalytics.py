@@ -312,8 +312,8 @@ class LogAnalyticsSource:
         if self.table_names["AzureNetworkAnalytics_CL"] in found:
             present.add(FLOWS.name)
         audit = self._find_audit_table(found)
-        if audit:
-            present.add(AUDIT.name)
+        if audit:  # its user records give logons, sudo and account changes too
+            present |= {AUDIT.name, LOGONS.name, SUDO.name, ACCOUNTS.name}
         return present
 
     def _find_audit_table(self, found: set[str]) -> str | None:
@@ -412,16 +412,64 @@ class LogAnalyticsSource:
         return out
 
     def logon_events(self, host: str, tr: TimeRange) -> pd.DataFrame:
-        return self._host_rows("logon_events", LOGONS, host, tr, "syslog_table")
+        return self._with_audit_user_events(
+            self._syslog_derived("logon_events", LOGONS, host, tr), LOGONS, host, tr
+        )
 
     def sudo_events(self, host: str, tr: TimeRange) -> pd.DataFrame:
-        return self._host_rows("sudo_events", SUDO, host, tr, "syslog_table")
+        return self._with_audit_user_events(
+            self._syslog_derived("sudo_events", SUDO, host, tr), SUDO, host, tr
+        )
 
     def cron_events(self, host: str, tr: TimeRange) -> pd.DataFrame:
         return self._host_rows("cron_events", CRON, host, tr, "syslog_table")
 
     def account_changes(self, host: str, tr: TimeRange) -> pd.DataFrame:
-        return self._host_rows("account_changes", ACCOUNTS, host, tr, "syslog_table")
+        rows = self._syslog_derived("account_changes", ACCOUNTS, host, tr)
+        return self._with_audit_user_events(rows, ACCOUNTS, host, tr)
+
+    def _syslog_derived(self, template: str, table: Table, host: str, tr: TimeRange) -> pd.DataFrame:
+        """A derived table's syslog part; empty, unasked, when the workspace is known to lack Syslog."""
+        if self._present is not None and self.table_names["Syslog"] not in self._present:
+            return table.empty()
+        return self._host_rows(template, table, host, tr, "syslog_table")
+
+    def audit_user_events(self, host: str, tr: TimeRange) -> pd.DataFrame:
+        """The audit table's user, account and PAM records (``audit_user_events.kql``) as AuditEvents rows.
+
+        Asked only once the workspace's tables are known (``tables()``, which the app runs
+        first) or an audit table was named: a workspace without one is never asked for it.
+        """
+        from hunting.analysis.audit_events import PARSER_RECORDS
+
+        if not host:
+            return AUDIT.empty()
+        validate_host(host)
+        if self._audit_table is None and self._present is None:
+            return AUDIT.empty()
+        if self._present is not None and self._find_audit_table(self._present) is None:
+            return AUDIT.empty()
+        out = self._rows(
+            "audit_user_events", AUDIT, tr, self.row_cap, host=host,
+            audit_table=self.table_names["AuditLog_CL"], record_types=list(PARSER_RECORDS),
+        )  # fmt: skip
+        return _empty_text_to_na(out, AUDIT)
+
+    def _with_audit_user_events(
+        self, rows: pd.DataFrame, table: Table, host: str, tr: TimeRange
+    ) -> pd.DataFrame:
+        """Syslog-derived ``rows`` plus the same table from audit records, one row per event."""
+        from hunting.analysis.events import with_audit_events
+
+        audit = self.audit_user_events(host, tr)
+        if audit.empty:
+            return rows
+        out = with_audit_events(table.name, rows, audit)
+        for key in ("truncated", "partial"):
+            notes = [f.attrs[key] for f in (rows, audit) if f.attrs.get(key)]
+            if notes:
+                out.attrs[key] = "; ".join(dict.fromkeys(notes))
+        return out
 
     def audit_events(self, host: str, tr: TimeRange) -> pd.DataFrame:
         if not host:

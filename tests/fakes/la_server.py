@@ -32,7 +32,7 @@ _MARKER = re.compile(r"^// hunting:([a-z][a-z0-9_]*)\n")
 _PATH = re.compile(r"^/v1/workspaces/([^/?]+)/query$")
 
 Columns = list[tuple[str, str]]
-EMPTY_BY_DEFAULT = ("agent_process_events",)
+EMPTY_BY_DEFAULT = ("agent_process_events", "audit_user_events")
 
 
 class StaticTokenCredential:

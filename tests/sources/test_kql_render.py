@@ -47,6 +47,7 @@ VALUES: dict[str, object] = {
     "bucket": timedelta(minutes=5),
     "volume_key": "SeverityLevel",
     "name_contains": "squid",
+    "record_types": ["USER_LOGIN", "USER_AUTH", "USER_CMD"],
 }
 
 
@@ -242,7 +243,7 @@ def kusto() -> dict[str, dict]:
 
 def test_templates_analyse_without_diagnostics(kusto) -> None:
     results = {k.split(":", 1)[1]: v for k, v in kusto.items() if k.startswith("template:")}
-    assert sorted(results) == TEMPLATES and len(TEMPLATES) == 14
+    assert sorted(results) == TEMPLATES and len(TEMPLATES) == 15
     problems = {n: r["diagnostics"] for n, r in results.items() if r["diagnostics"]}
     assert problems == {}
 
