@@ -1,7 +1,8 @@
 """Rendering triage findings: the landing page's summary block and the Findings page's parts.
 
-Every title, user, address and evidence line is log text: labels go through ``md``,
-evidence through st.dataframe/st.code, never through Markdown.
+Every title, user, address and evidence line is log text: labels go through ``md`` with
+indicators defanged (``hxxp://``, ``example[.]com``: never a link), evidence through
+st.dataframe/st.code (copyable as-is), never through Markdown.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from hunting.analysis.findings import (
     findings_frame,
     mitre_url,
 )
+from hunting.defang import defang
 from hunting.errors import HuntingError
 from hunting.report.build import build_report
 from hunting.report.render import render
@@ -87,12 +89,14 @@ def _url_params(extra: tuple[tuple[str, str], ...] = ()) -> dict[str, str]:
 def page_link(link: Link, key_hint: str = "") -> None:
     """A link to the page that shows the evidence, carrying the hunt and the scope hints."""
     if not (APP_ROOT / link.page).is_file():
-        st.caption(f"{md(link.label)} (page not available)")
+        st.caption(f"{md(defang(link.label))} (page not available)")
         return
     try:
-        st.page_link(link.page, label=md(link.label, 120), icon="🔎", query_params=_url_params(link.params))
+        st.page_link(
+            link.page, label=md(defang(link.label), 120), icon="🔎", query_params=_url_params(link.params)
+        )
     except StreamlitAPIException:  # a page run as the entry script (tests) has no page links
-        st.caption(md(link.label))
+        st.caption(md(defang(link.label)))
 
 
 def technique_links(finding: Finding) -> str:
@@ -102,7 +106,7 @@ def technique_links(finding: Finding) -> str:
 
 def finding_block(finding: Finding, *, expanded: bool = False) -> None:
     """One finding: an expander with what, when, who, ATT&CK, detail, evidence lines and links."""
-    label = f"{SEVERITY_ICON[finding.severity]} {finding.severity.upper()} · {finding.time:%Y-%m-%d %H:%M:%S} · {md(finding.title, 200)}"
+    label = f"{SEVERITY_ICON[finding.severity]} {finding.severity.upper()} · {finding.time:%Y-%m-%d %H:%M:%S} · {md(defang(finding.title), 200)}"
     with st.expander(label, expanded=expanded):
         st.markdown(f"**ATT&CK:** {technique_links(finding)}")
         facts = pd.DataFrame(

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from hunting.analysis.findings import mitre_url
+from hunting.defang import defang
 from hunting.report import FORMATS
 
 MAX_TABLE_ROWS: Final = 200
@@ -66,7 +67,9 @@ def to_json(report: dict[str, Any]) -> str:
 
 
 def _md(value: object, limit: int = MAX_CELL) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", _visible(value, limit)).replace("\n", " ")
+    """A Markdown cell or title: indicators defanged (GFM viewers auto-link URLs, www. and
+    e-mail addresses even when escaped), special characters escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", defang(_visible(value, limit))).replace("\n", " ")
 
 
 def _fence(lines: Sequence[str]) -> list[str]:
@@ -228,7 +231,7 @@ def to_html(report: dict[str, Any]) -> str:
     for n, g in enumerate(f["timeline"], 1):
         who = ", ".join(str(x) for x in [*g["users"], *g["ips"], *g["sessions"]]) or "unlinked"
         rows = "".join(
-            f"<tr><td>{_e(x['time'])}</td><td>{_sev(x['severity'])}</td><td>{_e(x['title'])}</td>"
+            f"<tr><td>{_e(x['time'])}</td><td>{_sev(x['severity'])}</td><td>{_e(defang(x['title']))}</td>"
             f"<td>{_e(', '.join(x['mitre']))}</td></tr>"
             for x in (by_id[i] for i in g["finding_ids"] if i in by_id)
         )
@@ -247,11 +250,11 @@ def to_html(report: dict[str, Any]) -> str:
         when = _e(x["time"]) + (f" – {_e(x['end'])}" if x.get("end") else "")
         evidence = html.escape("\n".join(_visible(line, 2000) for line in x["evidence"]), quote=True)
         parts.append(
-            f'<div class="finding"><h3>{_sev(x["severity"])} {_e(x["title"])}</h3>'
+            f'<div class="finding"><h3>{_sev(x["severity"])} {_e(defang(x["title"]))}</h3>'
             f"<p>{when} · ATT&amp;CK {links or '–'} · user {_e(x.get('user') or '–')} · address "
             f"{_e(x.get('source_ip') or '–')} · session {_e(x.get('session') or '–')} · "
             f"{int(x['occurrences'])} occurrence(s) · rule {_e(x['rule_id'])}</p>"
-            f"<p>{_e(x.get('detail') or '', 2000)}</p><pre>{evidence}</pre></div>"
+            f"<p>{_e(defang(x.get('detail') or ''), 2000)}</p><pre>{evidence}</pre></div>"
         )
     for key, title, cols in _TABLES:
         parts.append(f"<h2>{_e(title)}</h2>{_html_table(_get(f, key), cols)}")
