@@ -150,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="write the demo scenario's log files to a folder")
     p.add_argument("out", help="output folder")
     p.add_argument("--scale", type=float, default=1.0)
+    p.add_argument("--answers", action="store_true", help="also print the answer key (spoils the hunt)")
     p.set_defaults(func=cmd_demo)
     return parser
 
@@ -160,7 +161,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from hunting.demo.scenario import generate
 
     manifest = generate(Path(args.out), scale=args.scale)
-    print(json.dumps(manifest.to_dict(), indent=1, default=str))
+    print(json.dumps(manifest.to_dict(), indent=1, default=str) if args.answers else manifest.summary())
     return 0
 
 

@@ -79,6 +79,29 @@ class Manifest:
         d["truth"] = json.loads(json.dumps(dict(self.truth)))
         return d
 
+    def summary(self) -> str:
+        """What ``python -m hunting demo`` prints: where the files are and what to point the app
+        at, never the answer key (it spoils the hunt and holds a 9 KB payload)."""
+        per_host: dict[str, list[FileInfo]] = {}
+        for f in self.files:
+            per_host.setdefault(f.host or "(exports)", []).append(f)
+        lines = [
+            f"Demo written to {self.root}: {len(self.files)} files, {sum(f.lines for f in self.files):,} lines, "
+            f"{self.start} – {self.end} (seed {self.seed}, scale {self.scale:g}).",
+        ]
+        for host, files in per_host.items():
+            kinds = ", ".join(sorted({f.kind for f in files}))
+            lines.append(f"  {host}: {len(files)} file(s), {sum(f.lines for f in files):,} lines ({kinds})")
+        feeds = [f.path for f in self.files if f.kind == "ti"]
+        logs = sorted({f.path.split("/", 1)[0] for f in self.files if f.kind != "ti"})
+        lines.append(
+            f"Logs: point the app or `hunting report --source` at {', '.join(logs)} under {self.root}."
+        )
+        if feeds:
+            lines.append(f"Threat-intel feed (not a log): {', '.join(feeds)}.")
+        lines.append("The answer key is not printed: add --answers to print it as JSON.")
+        return "\n".join(lines)
+
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Manifest:
         return cls(

@@ -11,6 +11,7 @@ import hashlib
 import json
 import lzma
 import os
+import re
 import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -137,6 +138,16 @@ def _looks_binary(data: bytes) -> bool:
     return b"\x00" in sample and sample.count(b"\x00") > len(sample) // 100
 
 
+TI_FEED_REASON = "threat-intel feed, not a log: load it as a feed (Network / IoCs pages, threat intel)"
+_TI_FEED_HEADER = re.compile(rb"^\s*indicator\s*,\s*type\s*(,|\r?$)", re.IGNORECASE)
+
+
+def _is_ti_feed(data: bytes) -> bool:
+    """A local threat-intel CSV (header ``indicator,type[,...]``, hunting.ti.local_feed): not a log,
+    but named as what it is rather than "format not recognised"."""
+    return bool(_TI_FEED_HEADER.match(data[:200].split(b"\n", 1)[0]))
+
+
 def detect(data: bytes) -> Reader | None:
     head = _head(data)
     for reader in readers():
@@ -155,6 +166,12 @@ def read_bytes(data: bytes, path: str, mtime: float, options: ReadOptions) -> Re
         account.reasons["binary content"] = account.lines
         return ReadResult(tables={}, account=account)
     reader = detect(data)
+    if reader is None and _is_ti_feed(data):  # e.g. the demo's ti/demo_feed.csv beside its logs
+        account = FileAccount(path=path, format="threat-intel feed")
+        account.lines = _count_lines(data)
+        for i, line in enumerate(data.split(b"\n")[: account.lines], start=1):
+            account.reject(i, TI_FEED_REASON if line.strip() else "blank line", line)
+        return ReadResult(tables={}, account=account)
     if reader is None:
         account = FileAccount(path=path, format="unknown")
         account.lines = _count_lines(data)
