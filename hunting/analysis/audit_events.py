@@ -177,7 +177,6 @@ def _logon_type(df: pd.DataFrame) -> pd.Series:
 
 def _pair_auth_with_login(rows: pd.DataFrame) -> pd.DataFrame:
     """USER_AUTH → Notice when its process wrote a USER_LOGIN with the same result (k-th with k-th)."""
-    key = ["Computer", "ProcessID", "Result"]
     counted = rows["Result"].isin([SUCCESS, FAILURE]) & rows["ProcessID"].notna()
     keyed = rows[counted].assign(_c=rows["Computer"].fillna(""))
     key = ["_c", "ProcessID", "Result"]

@@ -143,6 +143,12 @@ def merge_same_events(
     pairs2 = _nearest(rest_l, rest_r, ["Computer", *same, *sorted(agree)], window)
     matched = pd.concat([matched, _one_to_one(pairs2)])
     extra = right.drop(index=matched["_r"].astype(int).to_numpy())
+    if "Result" in same:  # an audit Notice (PAM's USER_AUTH beside sshd's USER_LOGIN) of a process
+        # the syslog rows already describe adds nothing but a second notice
+        seen = set(zip(left["Computer"].fillna(""), left["ProcessID"].astype("Int64"), strict=True))
+        pairs = zip(extra["Computer"].fillna(""), extra["ProcessID"].astype("Int64"), strict=True)
+        described = pd.Series([p in seen for p in pairs], index=extra.index, dtype=bool)
+        extra = extra[~(described & (extra["Result"] == "Notice"))]
     out = pd.concat([left, extra], ignore_index=True)
     return out.sort_values("TimeGenerated", kind="stable").reset_index(drop=True)
 

@@ -230,3 +230,13 @@ def test_host_naming_rules(tmp_path: Path) -> None:
     assert name_unnamed_host(f, {f.parent.parent: "syslog-host"})[0] == "syslog-host"
     host, rule = name_unnamed_host(f, {})
     assert host == "web-01" and "folder" in rule
+
+
+def test_accepted_key_with_audit_auth_and_login_is_one_row(shared_data: Path) -> None:
+    audit = _audit(shared_data / "go-libaudit/auparse/testdata/audit-rhel7.log")
+    # USER_AUTH pubkey (02:17:23.046) and USER_LOGIN (02:17:23.193) of sshd pid 1298, with
+    # sshd's own line for that logon (documented form, written here)
+    line = "Accepted publickey for andrew_kroh from 96.241.146.97 port 63927 ssh2: RSA SHA256:x"
+    logons = derive_event_tables(_syslog([("2016-12-07 02:17:23", "sshd", 1298, line)]), audit)["LogonEvents"]
+    assert len(logons) == 1  # the USER_LOGIN merged, the paired USER_AUTH notice dropped
+    assert (logons.iloc[0]["Result"], logons.iloc[0]["LogonType"]) == ("Success", "publickey")
