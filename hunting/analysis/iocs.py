@@ -89,7 +89,7 @@ _REFANG: Final = (
 # literal or class where possible so that ``re`` can scan ahead quickly.
 _CANDIDATES: Final = (
     (URL, "://", r"(?<![\w])(?i:https?|ftp)://[^\s\"'<>\[\]{}|\\^`]+"),
-    (PATH, "/", r"/(?<![^\s\"'=(\[,;<>|`]/)(?:[A-Za-z0-9._+@%~-]+/?)+"),
+    (PATH, "/", r"/(?<![^\s\"'=(\[,;<>|&`]/)(?:[A-Za-z0-9._+@%~-]+/?)+"),
     (
         IPV6,
         r"::|(?:[0-9A-Fa-f]{1,4}:){6}",

@@ -3,15 +3,14 @@
 Matching runs on RE2 through pyarrow compute, which is linear in the input, so an
 attacker's 1 MB command line cannot make a rule backtrack for minutes. Patterns
 must therefore use the syntax RE2 and Python's ``re`` share; the loader checks
-both. Base64 text inside a command is decoded (two levels deep) and the decoded
+both. Base64 text inside a command is decoded (two levels deep, by
+:mod:`hunting.analysis.decode`, which holds the limits) and the decoded
 text is matched again, because encoding is how droppers hide from this kind of
 rule.
 """
 
 from __future__ import annotations
 
-import binascii
-import heapq
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +24,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
 
+from hunting.analysis.decode import (  # noqa: F401  (B64_* re-exported: risky's API)
+    B64_MAX_DEPTH,
+    B64_MAX_TOKEN_CHARS,
+    B64_MAX_TOKENS,
+    B64_MIN_CHARS,
+    B64_MIN_PRINTABLE,
+    B64_PREFILTER,
+    decode_all,
+)
 from hunting.errors import HuntingError
 from hunting.rules import RISKY_COMMANDS
 
@@ -34,21 +42,12 @@ MATCH_CHARS: Final = 200  # Matched column is cut to this many characters
 ENCODED_RULE_ID: Final = "lnx.base64_decode"  # reported on the outer command of a decoded hit
 MAX_RULE_FILE_BYTES: Final = 2_000_000
 
-# Base64 decoding limits: enough for real droppers, bounded for hostile input.
-B64_MIN_CHARS: Final = 16
-B64_MAX_TOKEN_CHARS: Final = 262_144  # longer tokens are decoded from their start only
-B64_MAX_TOKENS: Final = 16  # longest tokens tried per text
-B64_MAX_DEPTH: Final = 2
-B64_MIN_PRINTABLE: Final = 0.9
 
 COLUMNS: Final = ("Row", "RuleId", "Title", "Severity", "Techniques", "Matched", "Decoded")
 
 _ID_RE: Final = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+")
 _TAG_RE: Final = re.compile(r"attack\.t\d{4}(?:\.\d{3})?")
 _KEYS: Final = frozenset({"id", "title", "description", "severity", "tags", "pattern", "examples"})
-_B64_TOKEN: Final = re.compile(rf"[A-Za-z0-9+/]{{{B64_MIN_CHARS},}}={{0,2}}")
-_B64_PREFILTER: Final = rf"[A-Za-z0-9+/]{{{B64_MIN_CHARS}}}"
-_CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 _LEADING_FLAGS: Final = re.compile(r"\(\?([aiLmsux]+)\)")
 
 
@@ -352,13 +351,13 @@ def _decoded_hits(texts: pa.Array, rules: Sequence[RiskRule]) -> list[tuple[int,
     """Hits inside base64 payloads, attributed to the command that carried them."""
     encoded = next((i for i, r in enumerate(rules) if r.id == ENCODED_RULE_ID), None)
     hits: list[tuple[int, int, str, bool]] = []
-    mask = pc.fill_null(pc.match_substring_regex(texts, _B64_PREFILTER), False)
+    mask = pc.fill_null(pc.match_substring_regex(texts, B64_PREFILTER), False)
     # (command, the base64 token seen in the command, text to decode next)
     layer = [(int(i), "", texts[int(i)].as_py()) for i in np.flatnonzero(mask.to_numpy(zero_copy_only=False))]
     tokens: dict[int, str] = {}  # command -> its token whose payload matched a rule
     for _depth in range(B64_MAX_DEPTH):
         payloads = [
-            (owner, seen or token, text) for owner, seen, outer in layer for token, text in _decode_all(outer)
+            (owner, seen or token, text) for owner, seen, outer in layer for token, text in decode_all(outer)
         ]
         if not payloads:
             break
@@ -371,37 +370,6 @@ def _decoded_hits(texts: pa.Array, rules: Sequence[RiskRule]) -> list[tuple[int,
     if encoded is not None:
         hits.extend((owner, encoded, _clip(token), False) for owner, token in tokens.items())
     return hits
-
-
-def _decode_all(text: str) -> list[tuple[str, str]]:
-    """(token, decoded text) for the longest base64 tokens of ``text`` that decode to text.
-
-    Only the longest few tokens are tried, so padding a command with thousands of
-    short junk tokens costs little and cannot push a real payload out.
-    """
-    tokens = (m.group() for m in _B64_TOKEN.finditer(text))
-    # Paths such as /opt/microsoft/omsagent match the alphabet; base64 of text has capitals.
-    longest = heapq.nlargest(B64_MAX_TOKENS, (t for t in tokens if not t.islower()), key=len)
-    out = []
-    for token in longest:
-        decoded = _decode_token(token)
-        if decoded is not None:
-            out.append((token, decoded))
-    return out
-
-
-def _decode_token(token: str) -> str | None:
-    body = token.rstrip("=")[:B64_MAX_TOKEN_CHARS]
-    body = body[: len(body) - len(body) % 4] if len(body) % 4 == 1 else body
-    try:
-        raw = binascii.a2b_base64(body + "=" * (-len(body) % 4), strict_mode=True)
-        text = raw.decode("utf-8")
-    except (binascii.Error, ValueError):
-        return None
-    if len(text) < 4:
-        return None
-    printable = len(text) - len(_CONTROL.findall(text))
-    return text if printable >= B64_MIN_PRINTABLE * len(text) else None
 
 
 # --- Summaries -----------------------------------------------------------------
