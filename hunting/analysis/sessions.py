@@ -221,8 +221,10 @@ def flag_alerts(sessions: pd.DataFrame, alerts: pd.DataFrame) -> pd.DataFrame:
         {
             "_row": np.arange(len(out)),
             "_host": _host_key(out["Computer"]).to_numpy(),
-            "_start": out["Start"].to_numpy(),
-            "_end": out["End"].to_numpy(),
+            # .array keeps the UTC dtype: to_numpy() of an all-NaT column becomes naive
+            # datetime64, and comparing that with tz-aware alert times raised TypeError (issue 16)
+            "_start": out["Start"].astype("datetime64[ns, UTC]").array,
+            "_end": out["End"].astype("datetime64[ns, UTC]").array,
         }
     )
     pairs = left.merge(right, on="_host", how="inner")
