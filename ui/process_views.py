@@ -19,6 +19,7 @@ import streamlit as st
 
 from hunting.analysis.process_scope import host_tree, logon_scope, risk_labels, scope_tree, tree_risks
 from hunting.analysis.process_tree import DEFAULT_RENDER_LIMIT, guard_size, tree_for_session, tree_in_window
+from hunting.csvsafe import safe_csv
 from hunting.errors import HuntingError
 from hunting.render.proc_tree_html import tree_html, tree_table
 from hunting.sources.base import Source
@@ -99,7 +100,7 @@ def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
     """UTF-8 CSV safe to open in a spreadsheet."""
-    return neutralise_formulas(df).to_csv(index=False).encode("utf-8")
+    return safe_csv(df).encode("utf-8")  # the one CSV rule (hunting.csvsafe): formulas and bare CRs
 
 
 def filter_table(df: pd.DataFrame, text: str, columns: tuple[str, ...] = FILTER_COLUMNS) -> pd.DataFrame:

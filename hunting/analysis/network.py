@@ -555,11 +555,6 @@ _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 def csv_text(frame: pd.DataFrame) -> str:
     """CSV for download; log text that a spreadsheet would run as a formula is prefixed with ``'``."""
 
-    def cell(v: object) -> object:
-        return "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
+    from hunting.csvsafe import safe_csv  # the one CSV rule: formulas and bare CRs
 
-    out = frame.copy()
-    for col in out.columns:
-        if not pd.api.types.is_numeric_dtype(out[col]) and not pd.api.types.is_datetime64_any_dtype(out[col]):
-            out[col] = out[col].map(cell)
-    return str(out.to_csv(index=False))
+    return safe_csv(frame)
