@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -12,6 +13,19 @@ from pathlib import Path
 from hunting.errors import HuntingError
 from hunting.readers.base import ReadOptions
 from hunting.timerange import TimeRange, as_utc
+
+# C0 and C1 controls (CSI is U+009B), DEL, line/paragraph separators and bidi overrides:
+# in log text they would move the cursor, recolour or retitle the terminal, or forge rows.
+_TERMINAL_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def term(text: object, keep: str = "") -> str:
+    """Log text for a terminal: every control character written as a visible ``\\uXXXX``
+    escape (the same escape JSON uses, so JSON output keeps its meaning), except ``keep``
+    (newline and tab in a whole report). A host name holding a newline stays one row."""
+    return _TERMINAL_UNSAFE.sub(
+        lambda m: m.group() if m.group() in keep else f"\\u{ord(m.group()):04x}", str(text)
+    )
 
 
 def _add_source_args(p: argparse.ArgumentParser) -> None:
@@ -52,7 +66,7 @@ def cmd_hosts(args: argparse.Namespace) -> int:
         return 0
     for row in hosts.itertuples(index=False):
         print(
-            f"{row.Computer}\t{row.FirstSeen:%Y-%m-%d %H:%M:%S} – {row.LastSeen:%Y-%m-%d %H:%M:%S} UTC\t"
+            f"{term(row.Computer)}\t{row.FirstSeen:%Y-%m-%d %H:%M:%S} – {row.LastSeen:%Y-%m-%d %H:%M:%S} UTC\t"
             f"syslog={row.SyslogRows} audit={row.AuditRows} alerts={row.AlertRows} "
             f"heartbeat={row.HeartbeatRows} flows={row.FlowRows}"
         )
@@ -69,14 +83,16 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     total = [0, 0, 0]
     for a in accounts:
         total = [total[0] + a.lines, total[1] + a.parsed, total[2] + a.unparsed]
-        note = f"  ! {a.error}" if a.error else ""
-        print(f"{a.path}\t{a.format}\tlines={a.lines} parsed={a.parsed} unparsed={a.unparsed}{note}")
+        note = f"  ! {term(a.error)}" if a.error else ""
+        print(
+            f"{term(a.path)}\t{term(a.format)}\tlines={a.lines} parsed={a.parsed} unparsed={a.unparsed}{note}"
+        )
         if a.host_rule:
-            print(f"    host {a.host!r}: {a.host_rule}")
+            print(f"    host {term(repr(a.host))}: {term(a.host_rule)}")
         for text in a.notes:
-            print(f"    note: {text}")
+            print(f"    note: {term(text)}")
         for reason, n in a.reasons.most_common():
-            print(f"    {n:>8}  {reason}")
+            print(f"    {n:>8}  {term(reason)}")
     print(f"TOTAL\t{len(accounts)} files\tlines={total[0]} parsed={total[1]} unparsed={total[2]}")
     return 0
 
@@ -104,7 +120,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     accounts = src.ingest_report()
     broken = [a for a in accounts if a.error]
     for a in broken:
-        print(f"warning: {a.path}: {a.error}", file=sys.stderr)
+        print(f"warning: {term(a.path)}: {term(a.error)}", file=sys.stderr)
     if not accounts or len(broken) == len(accounts):
         raise HuntingError("no readable log files in " + ", ".join(args.source))
     row = resolve_host(src, args.host)
@@ -120,7 +136,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise HuntingError(f"cannot write {args.output}: {exc}") from None
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(term(text, keep="\n\t"))
     return 0
 
 
@@ -170,5 +186,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except HuntingError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {term(exc)}", file=sys.stderr)
         return 2
