@@ -9,8 +9,9 @@ are never spliced as text: they are ``let`` statements of typed literals from
 auditd records in a layout this pipeline does not map, so auditd and process_creation rules
 are reported as skipped on Log Analytics.
 
-pySigma-backend-kusto 1.0.1 declares ``pysigma<2``; it is installed with ``--no-deps`` next to
-pySigma 2.0.1 and works for these rules (tests convert every shipped Syslog rule and check the
+pySigma-backend-kusto 1.0.1 declares ``pysigma<2``, so pip refuses it next to pySigma 2.0.1 and it
+is not in requirements.txt: install it with ``pip install --no-deps pysigma-backend-kusto==1.0.1``
+(without it every rule is listed as skipped on Log Analytics). It works for these rules (tests convert every shipped Syslog rule and check the
 KQL parses with Microsoft's Kusto.Language).
 """
 
@@ -20,7 +21,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Final
 
-from sigma.backends.kusto import KustoBackend
 from sigma.exceptions import SigmaError
 from sigma.processing.pipeline import ProcessingPipeline, ProcessingItem
 from sigma.processing.transformations.base import DetectionItemTransformation
@@ -53,7 +53,9 @@ class _KeywordsToMessage(DetectionItemTransformation):  # type: ignore[misc]
 
 
 @lru_cache(maxsize=1)
-def _backend() -> KustoBackend:
+def _backend() -> Any:
+    from sigma.backends.kusto import KustoBackend  # optional: see the module docstring
+
     pipeline = ProcessingPipeline.from_yaml(PIPELINE.read_text(encoding="utf-8"))
     keywords = ProcessingPipeline(
         name="keywords-to-SyslogMessage", priority=30,
@@ -85,6 +87,11 @@ def kql_rules(rules: RuleSet) -> tuple[list[KqlRule], list[Skipped]]:
     """Each evaluable rule as KQL; rules that cannot run on Log Analytics, with the reason."""
     out: list[KqlRule] = []
     skipped = list(rules.skipped)
+    try:
+        _backend()
+    except ImportError:
+        reason = "pySigma-backend-kusto is not installed (pip install --no-deps pysigma-backend-kusto==1.0.1)"
+        return [], skipped + [Skipped(r.rule_id, r.title, r.path, reason) for r in rules.rules]
     for r in rules.rules:
         if r.kql_table is None:
             skipped.append(Skipped(r.rule_id, r.title, r.path, f"{r.table}: AuditLog_CL records are not mapped for Log Analytics"))  # fmt: skip

@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
+import yaml
 from sigma.collection import SigmaCollection
 from sigma.exceptions import SigmaError
 from sigma.processing.pipeline import ProcessingPipeline
@@ -148,7 +149,7 @@ def _load(files: tuple[tuple[str, int, int], ...]) -> RuleSet:
             continue
         try:
             collection = SigmaCollection.from_yaml(path.read_text(encoding="utf-8", errors="replace"))
-        except (SigmaError, ValueError, UnicodeError) as exc:
+        except (SigmaError, ValueError, UnicodeError, yaml.YAMLError) as exc:
             skipped.append(Skipped("", path.name, name, f"not a Sigma rule: {str(exc)[:200]}"))
             continue
         for rule in collection.rules:
