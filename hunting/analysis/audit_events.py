@@ -19,10 +19,11 @@ Records whose ``res`` is neither success nor failed are kept as ``Notice``.
 
 from __future__ import annotations
 
-import re
 from typing import Final
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from hunting.analysis.logons import FAILURE, NOTICE, SUCCESS, _normalise_ip
 from hunting.schema import ACCOUNTS, AUDIT, LOGONS, SUDO, conform
@@ -68,15 +69,34 @@ _GROUP_ACTIONS: Final = frozenset({"group_add", "group_delete", "group_modify"})
 # add-home-dir; groupadd: one ADD_GROUP per file): folded when this close in time.
 _FOLD_WINDOW: Final = pd.Timedelta("5s")
 
-_OP_FULL = re.compile(r"""(?:^|[ '(])op=(.*?)(?=\s+[\w-]+=|'|$)""")
-_ID = re.compile(r"""(?:^|[ '(])id=(\d+)""")
-_RPORT = re.compile(r"""(?:^|[ '(])rport=(\d+)""")
+# RE2 patterns (pyarrow, linear time: these run over every user record of a busy host).
+# op= runs to the next " key=" (shadow-utils wrote "op=adding user id=1004").
+_OP_REST = r"(?:^|[ '(])op=(?P<v>[^']*)"
+_OP_CUT = r"\s+[\w-]+=.*$"
+_ID = r"(?:^|[ '(])id=(?P<v>\d+)"
+_RPORT = r"(?:^|[ '(])rport=(?P<v>\d+)"
+
+
+def _arrow(values: pd.Series) -> pa.Array:
+    return pa.array(values.astype("string").fillna("").astype(object).tolist(), pa.large_string())
+
+
+def _pandas(values: pa.Array, index: pd.Index) -> pd.Series:
+    return pd.Series(values.to_numpy(zero_copy_only=False), index=index, dtype="string")
+
+
+def _extract(values: pd.Series, pattern: str) -> pd.Series:
+    if values.empty:
+        return pd.Series(pd.NA, index=values.index, dtype="string")
+    return _pandas(pc.struct_field(pc.extract_regex(_arrow(values), pattern), [0]), values.index)
 
 
 def _first_record(raw: pd.Series) -> pd.Series:
-    return (
-        raw.fillna("").str.split("\n", n=1).str[0].str.replace("\x1d", " ", regex=False)
-    )  # ENRICHED separator
+    """The event's first record, its ENRICHED separator shown as a space."""
+    if raw.empty:
+        return raw.astype("string")
+    first = pc.replace_substring_regex(_arrow(raw), r"(?s)\n.*$", "")
+    return _pandas(pc.replace_substring(first, "\x1d", " "), raw.index)
 
 
 def _absent(values: pd.Series) -> pd.Series:
@@ -86,7 +106,10 @@ def _absent(values: pd.Series) -> pd.Series:
 
 
 def _basename(exe: pd.Series) -> pd.Series:
-    return _absent(exe).str.rsplit("/", n=1).str[-1]
+    path = _absent(exe)
+    if path.empty:
+        return path
+    return _pandas(pc.replace_substring_regex(_arrow(path), r"^.*/", ""), path.index).mask(path.isna())
 
 
 def _user_rows(audit: pd.DataFrame, types: tuple[str, ...]) -> pd.DataFrame:
@@ -94,9 +117,12 @@ def _user_rows(audit: pd.DataFrame, types: tuple[str, ...]) -> pd.DataFrame:
     df = conform(audit, AUDIT)
     df = df[df["EventType"].isin(types)].copy()
     first = _first_record(df["RawMessage"])
-    df["_op"] = first.str.extract(_OP_FULL, expand=False).astype("string").str.strip()
-    df["_id"] = pd.to_numeric(first.str.extract(_ID, expand=False), errors="coerce").astype("Int64")
-    df["_rport"] = pd.to_numeric(first.str.extract(_RPORT, expand=False), errors="coerce").astype("Int64")
+    op = _extract(first, _OP_REST)
+    if len(op):
+        op = _pandas(pc.replace_substring_regex(_arrow(op), _OP_CUT, ""), op.index).mask(op.isna())
+    df["_op"] = op.str.strip()
+    df["_id"] = pd.to_numeric(_extract(first, _ID), errors="coerce").astype("Int64")
+    df["_rport"] = pd.to_numeric(_extract(first, _RPORT), errors="coerce").astype("Int64")
     df["_acct"] = _absent(df["Acct"])
     df["_exe"] = _basename(df["Exe"])
     addr = _absent(df["Addr"]).fillna(_absent(df["Hostname"]))
