@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from hunting.analysis.process_scope import audit_sessions, match_logon, parse_ses, pid_exe
+from hunting.render.proc_tree_html import ses_text
 from ui.context import explain_empty, sidebar
 from ui.process_views import WHAT, load_tree, process_tree_section
 from ui.safe import md, plain
@@ -95,7 +96,7 @@ if scope == "session":
     def label(i: int) -> str:
         r = sessions.loc[i]
         return plain(
-            f"ses {r['Ses']} · {r['LoginUser']} (auid {r['Auid']}) · {r['Start']:%b %d %H:%M:%S}–"
+            f"ses {ses_text(r['Ses'])} · {r['LoginUser']} (auid {r['Auid']}) · {r['Start']:%b %d %H:%M:%S}–"
             f"{r['End']:%H:%M:%S} · {r['Processes']} processes · {r['Tty'] if pd.notna(r['Tty']) else 'no tty'}",
             200,
         )
@@ -158,4 +159,4 @@ elif scope == "alert":
         "after": (end - start) + timedelta(minutes=after),
     }
 
-process_tree_section(hunt, tree=tree, key="pt", **args)
+process_tree_section(hunt, tree=tree, key="pt", highlight_pid=hint_pid, **args)

@@ -17,11 +17,19 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from hunting.analysis.process_scope import host_tree, logon_scope, risk_labels, scope_tree, tree_risks
+from hunting.analysis.process_scope import (
+    collapse_repeats,
+    host_tree,
+    interesting_tree,
+    logon_scope,
+    risk_labels,
+    scope_tree,
+    tree_risks,
+)
 from hunting.analysis.process_tree import DEFAULT_RENDER_LIMIT, guard_size, tree_for_session, tree_in_window
 from hunting.csvsafe import safe_csv
 from hunting.errors import HuntingError
-from hunting.render.proc_tree_html import tree_html, tree_table
+from hunting.render.proc_tree_html import LINKED_BORDER, RISK_BORDER, tree_html, tree_table
 from hunting.sources.base import Source
 from ui.charts import volume_chart
 from ui.context import Hunt, SourceSpec, explain_empty
@@ -75,8 +83,42 @@ def _risks(tree: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
 
 
 @st.cache_data(max_entries=16, ttl=900, show_spinner="Drawing the tree…")
-def _html(tree: pd.DataFrame, color_by: str, risk: pd.Series, limit: int) -> str:
-    return tree_html(tree, color_by="user" if color_by == "user" else "exe", risk=risk, max_nodes=limit)
+def _html(
+    tree: pd.DataFrame, color_by: str, risk: pd.Series, limit: int, dark: bool, highlight: tuple[str, ...]
+) -> str:
+    return tree_html(
+        tree,
+        color_by="user" if color_by == "user" else "exe",
+        risk=risk,
+        max_nodes=limit,
+        dark=dark,
+        highlight=frozenset(highlight),
+    )
+
+
+def dark_theme() -> bool:
+    """Whether the browser shows Streamlit's dark theme (the tree's canvas follows it)."""
+    try:
+        return getattr(st.context.theme, "type", None) == "dark"
+    except Exception:  # outside a browser session (AppTest, bare mode)
+        return False
+
+
+DRAW_CHOICES: Final = {
+    "interesting": "Risky processes with their ancestors and children",
+    "all": "Every process",
+}
+INTERESTING_ABOVE: Final = 80  # smaller scopes are drawn whole
+
+
+def drawn_rows(
+    tree: pd.DataFrame, hits: pd.DataFrame, linked: pd.Index, *, interesting: bool
+) -> pd.DataFrame:
+    """What the graph draws: the interesting part (risky/linked processes, their ancestors and
+    children) or everything, with runs of identical subtrees folded into one box (×N)."""
+    seeds = pd.Index(hits["Row"].unique()).union(linked) if len(hits) else linked
+    base = interesting_tree(tree, seeds) if interesting and len(seeds) else tree
+    return collapse_repeats(base, keep=linked)
 
 
 # --- pure helpers ----------------------------------------------------------------------------
@@ -118,7 +160,7 @@ def filter_table(df: pd.DataFrame, text: str, columns: tuple[str, ...] = FILTER_
 
 def tree_rows(tree: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
     """The table view: ``tree_table`` rows with the matched rules as a Risk column."""
-    table = tree_table(tree)
+    table = tree_table(tree)  # Ses: 4294967295 shown as "unset"
     table.insert(4, "Risk", labels.reindex(tree.index).astype("string"))
     return table
 
@@ -153,6 +195,7 @@ def process_tree_section(
     key: str = "ptree",
     tree: pd.DataFrame | None = None,
     height: int = 620,
+    highlight_pid: int | None = None,
 ) -> pd.DataFrame:
     """Draw the process tree of one scope (tree, risky processes, filterable table, CSV).
 
@@ -196,13 +239,19 @@ def process_tree_section(
         return scoped
     if logon is not None:
         st.caption(f"Scope: {md(how, 300)}.")
-    render_tree(scoped, key=key, height=height)
+    render_tree(scoped, key=key, height=height, highlight_pid=highlight_pid)
     return scoped
 
 
-def render_tree(tree: pd.DataFrame, *, key: str, height: int = 620) -> None:
-    """Guarded pyvis tree, risky processes and the table view of ``tree`` (rows of build_tree)."""
+def render_tree(tree: pd.DataFrame, *, key: str, height: int = 620, highlight_pid: int | None = None) -> None:
+    """Pyvis tree (the interesting part by default when the scope is large; identical runs
+    folded), risky processes and the table view of ``tree`` (rows of build_tree)."""
     hits, labels = _risks(tree)
+    linked = (
+        tree.index[(tree["Pid"] == highlight_pid).fillna(False).to_numpy(bool)]
+        if highlight_pid is not None
+        else tree.index[0:0]
+    )
     real = int((~tree["IsSynthetic"].fillna(False).astype(bool)).sum())
     c = st.columns([1, 1, 1, 2])
     c[0].metric("Processes", f"{real:,}")
@@ -219,22 +268,37 @@ def render_tree(tree: pd.DataFrame, *, key: str, height: int = 620) -> None:
                 help="Larger trees make the browser slow; narrow the time window instead.",
             )
         )  # fmt: skip
-    drawn = tree
-    too_many = guard_size(len(tree), limit)
+    has_seeds = bool(len(hits) or len(linked))
+    choice = "all"
+    if has_seeds and len(tree) > INTERESTING_ABOVE:
+        choice = st.radio(
+            "Draw", list(DRAW_CHOICES), format_func=DRAW_CHOICES.__getitem__, horizontal=True, key=f"{key}_draw",
+        )  # fmt: skip
+    drawn = drawn_rows(tree, hits, linked, interesting=choice == "interesting")
+    too_many = guard_size(len(drawn), limit)
     if too_many:
         st.warning(too_many)
-        drawn = _narrowed(tree, key)
+        drawn = drawn_rows(_narrowed(tree, key), hits, linked, interesting=False)
         too_many = guard_size(len(drawn), limit)
         if too_many:
             st.info(
                 f"Still {len(drawn):,} processes with their ancestors: narrow the window further to draw."
             )
     if not too_many:
-        st.iframe(_html(drawn, color_by, labels.reindex(drawn.index).fillna(""), limit), height=height)
+        folded = int(drawn["Repeats"].fillna(1).sum() - len(drawn)) if "Repeats" in drawn.columns else 0
         st.caption(
-            "Boxes with a red border matched a risky-command rule (hover for the rule). Dashed grey boxes "
-            "are parents whose start is not in the data; '[forked, no execve]' rows were named from their "
-            "other audit records."
+            f"Drawing {len(drawn):,} box(es) for {len(tree):,} rows"
+            + (" (risky processes with their ancestors and children)" if choice == "interesting" else "")
+            + (f"; {folded:,} identical repeat(s) folded into '×N' boxes" if folded > 0 else "")
+            + ". Every row is in the table below."
+        )
+        risk = labels.reindex(drawn.index).fillna("")
+        keys = tuple(str(k) for k in tree.loc[linked, "ProcKey"])
+        st.iframe(_html(drawn, color_by, risk, limit, dark_theme(), keys), height=height)
+        st.caption(
+            f"Box = program and start of its command line. Border: red ({RISK_BORDER}) = matched a risky-command "
+            f"rule (hover for it); blue ({LINKED_BORDER}, ▶) = the process the link named; dashed grey = a parent "
+            "whose start is not in the data. '[forked, no execve]' rows were named from their other audit records."
         )
     if len(hits):
         st.markdown("**Risky processes**")

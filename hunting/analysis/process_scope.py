@@ -20,6 +20,8 @@ import pandas as pd
 
 from hunting.analysis.process_tree import (
     PROCESSES,
+    _parent_positions,
+    _with_ancestors,
     build_tree,
     process_events,
     tree_for_session,
@@ -362,3 +364,77 @@ def pid_exe(tree: pd.DataFrame, pid: int | None) -> str | None:
     if rows.empty:
         return None
     return str(rows.sort_values("TimeGenerated", kind="stable")["Exe"].iloc[-1])
+
+
+# --- the part worth drawing ------------------------------------------------------------------
+
+_SEEN_IN: Final = r"\s*\(seen in [^)]*\)"
+REPEAT_COLUMN: Final = "Repeats"  # how many identical sibling processes a drawn row stands for
+
+
+def interesting_tree(tree: pd.DataFrame, rows: pd.Index | list[Any]) -> pd.DataFrame:
+    """The processes at ``rows`` (risky ones, a linked pid) with their ancestors and every
+    descendant, in the tree's depth-first order: what an analyst looks at first, instead of
+    thousands of cron and sshd runs. Empty when ``rows`` is empty."""
+    if tree.empty or len(rows) == 0:
+        return tree.iloc[0:0]
+    pos = tree.index.get_indexer(pd.Index(rows))
+    seed = np.zeros(len(tree), dtype=bool)
+    seed[pos[pos >= 0]] = True
+    parent = _parent_positions(tree)
+    down = seed.copy()
+    frontier = np.flatnonzero(seed)
+    while frontier.size:  # descendants, level by level
+        kids = np.flatnonzero(np.isin(parent, frontier) & ~down)
+        down[kids] = True
+        frontier = kids
+    return _with_ancestors(tree, down)
+
+
+def collapse_repeats(tree: pd.DataFrame, keep: pd.Index | list[Any] = ()) -> pd.DataFrame:
+    """Runs of identical sibling subtrees (same parent; same program, command line and children,
+    all the way down: 86 cron runs of one job) drawn once, the first of them, with ``Repeats`` =
+    how many the row stands for (1 elsewhere; rows inside a folded subtree count once). Rows
+    in ``keep`` (a linked pid) are never folded away."""
+    out = tree.copy()
+    out[REPEAT_COLUMN] = pd.array(np.ones(len(out), dtype=np.int64), dtype="Int64")
+    if out.empty:
+        return out
+    parent = _parent_positions(out)
+    names = out["Name"].astype("string").fillna("").tolist()
+    # "[forked, no execve] … (seen in USER_START <audit id>)": the audit id differs per run
+    cmds = out["Cmdline"].astype("string").fillna("").str.replace(_SEEN_IN, "", regex=True).tolist()
+    synthetic = out["IsSynthetic"].fillna(False).to_numpy(bool)
+    depth = out["Depth"].fillna(0).to_numpy(np.int64)
+    children: dict[int, list[int]] = {}
+    for i, p in enumerate(parent):  # roots (parent not in the data) are siblings under -1
+        children.setdefault(int(p) if p >= 0 else -1, []).append(i)
+    sig: list[int] = [0] * len(out)
+    pinned = np.zeros(len(out), dtype=bool)
+    pos = out.index.get_indexer(pd.Index(keep))
+    pinned[pos[pos >= 0]] = True
+    holds_pin = pinned.copy()
+    for i in sorted(range(len(out)), key=lambda k: -depth[k]):  # children before parents
+        kids = children.get(i, []) if i >= 0 else []
+        sig[i] = hash((names[i], cmds[i], bool(synthetic[i]), tuple(sorted(sig[k] for k in kids))))
+        holds_pin[i] = holds_pin[i] or any(holds_pin[k] for k in kids)
+    drop = np.zeros(len(out), dtype=bool)
+    repeats = np.ones(len(out), dtype=np.int64)
+    for kids in children.values():
+        first: dict[int, int] = {}
+        for k in kids:
+            if synthetic[k] or holds_pin[k]:
+                continue
+            if sig[k] in first:
+                repeats[first[sig[k]]] += 1
+                drop[k] = True
+            else:
+                first[sig[k]] = k
+    for top in np.flatnonzero(drop).tolist():  # a dropped subtree goes whole
+        stack = [int(top)]
+        while stack:
+            j = stack.pop()
+            drop[j] = True
+            stack.extend(children.get(j, []))
+    out[REPEAT_COLUMN] = pd.array(repeats, dtype="Int64")
+    return out[~drop]

@@ -30,22 +30,34 @@ PALETTE: Final = (
 )  # fmt: skip
 SYNTHETIC_COLOR: Final = "#e0e0e0"
 RISK_BORDER: Final = "#d00000"
+LINKED_BORDER: Final = "#1f6feb"  # the process a link (?pid=) asked for
+DARK_CANVAS: Final = "#0e1117"  # Streamlit's dark theme background
+SHORT_COMMAND_CHARS: Final = 40
+LEGEND_ENTRIES: Final = 10
 MAX_FIELD_CHARS: Final = 600
 _HREF = re.compile(r"h(?=ref)", re.IGNORECASE)
 _OPTIONS: Final[dict[str, Any]] = {
+    # Left to right: siblings stack downwards, so wide labels (program + command) stay readable.
     "layout": {
         "hierarchical": {
             "enabled": True,
-            "direction": "UD",
+            "direction": "LR",
             "sortMethod": "directed",
-            "levelSeparation": 90,
-            "nodeSpacing": 150,
+            "levelSeparation": 260,
+            "nodeSpacing": 56,
         }
     },
     "physics": {"enabled": False},
     "interaction": {"hover": True, "tooltipDelay": 150, "navigationButtons": False},
     "edges": {"arrows": {"to": {"enabled": True, "scaleFactor": 0.5}}, "smooth": False, "color": "#888888"},
-    "nodes": {"shape": "box", "font": {"face": "monospace", "size": 13}, "margin": 6},
+    "nodes": {
+        "shape": "box",
+        "font": {"face": "monospace", "size": 14, "color": "#111111"},
+        "margin": 6,
+        "widthConstraint": {"maximum": 230},
+        # vis-network hides labels below 5 px when zoomed out; keep them drawn
+        "scaling": {"label": {"enabled": False, "drawThreshold": 1}},
+    },
 }
 
 RiskInput: TypeAlias = pd.Series | Callable[[pd.Series], pd.Series] | None
@@ -80,19 +92,27 @@ def tree_network(
     color_by: Literal["exe", "user"] = "exe",
     risk: RiskInput = None,
     max_nodes: int = DEFAULT_RENDER_LIMIT,
+    dark: bool = False,
+    highlight: frozenset[str] = frozenset(),
 ) -> Network:
-    """The pyvis Network for ``tree`` (rows of ``build_tree`` or one of its scopes)."""
+    """The pyvis Network for ``tree`` (rows of ``build_tree`` or one of its scopes); ``dark``
+    draws on the dark theme's canvas; ProcKeys in ``highlight`` get the linked-process border."""
     if color_by not in ("exe", "user"):
         raise HuntingError(f"color_by must be 'exe' or 'user', not {color_by!r}")
     too_many = guard_size(len(tree), max_nodes)
     if too_many:
         raise HuntingError(too_many)
     rules = risk_texts(tree, risk)
-    net = Network(height="700px", width="100%", directed=True, cdn_resources="in_line")
+    net = Network(
+        height="700px", width="100%", directed=True, cdn_resources="in_line",
+        bgcolor=DARK_CANVAS if dark else "#ffffff",
+    )  # fmt: skip
     net.options = dict(_OPTIONS)
+    if dark:
+        net.options["edges"] = {**_OPTIONS["edges"], "color": "#9aa0a6"}
     keys = set(tree["ProcKey"].astype(str))
     for (_, row), rule in zip(tree.iterrows(), rules, strict=True):
-        node = _node(row, color_by, rule)
+        node = _node(row, color_by, rule, linked=str(row["ProcKey"]) in highlight)
         net.nodes.append(node)
         net.node_ids.append(node["id"])
         net.node_map[node["id"]] = node
@@ -108,10 +128,74 @@ def tree_html(
     color_by: Literal["exe", "user"] = "exe",
     risk: RiskInput = None,
     max_nodes: int = DEFAULT_RENDER_LIMIT,
+    dark: bool = False,
+    highlight: frozenset[str] = frozenset(),
 ) -> str:
-    """Self-contained HTML (vis-network inlined, works offline in an iframe srcdoc)."""
-    net = tree_network(tree, color_by=color_by, risk=risk, max_nodes=max_nodes)
-    return _without_cdn(str(net.generate_html()))
+    """Self-contained HTML (vis-network inlined, works offline in an iframe srcdoc), with a colour
+    legend above the graph."""
+    net = tree_network(
+        tree, color_by=color_by, risk=risk, max_nodes=max_nodes, dark=dark, highlight=highlight
+    )
+    page = _without_cdn(str(net.generate_html()))
+    head, sep, body = page.partition("<body>")
+    if not sep:
+        return page
+    style = (
+        f"<style>body{{background:{DARK_CANVAS if dark else '#ffffff'};margin:0}}"
+        f".card{{background:transparent;border:none}}"
+        f".ptlegend{{font:12px sans-serif;color:{'#e6e6e6' if dark else '#222'};padding:4px 6px}}"
+        ".ptlegend span{display:inline-block;margin:2px 10px 2px 0;white-space:nowrap}"
+        ".ptlegend i{display:inline-block;width:14px;height:11px;margin-right:4px;vertical-align:middle;"
+        "border:1px solid #555}</style>"
+    )
+    return (
+        head.replace("</head>", style + "</head>", 1)
+        + sep
+        + legend_html(tree, color_by, risk, highlight)
+        + body
+    )
+
+
+def legend_html(
+    tree: pd.DataFrame, color_by: str, risk: RiskInput = None, highlight: frozenset[str] = frozenset()
+) -> str:
+    """The colour legend: the most frequent executables (or users) with their fill, then the
+    borders (risky, linked, unknown parent) and the ×N of folded repeats. Values escaped."""
+    col = "Exe" if color_by == "exe" else "User"
+    real = tree[~tree["IsSynthetic"].fillna(False).astype(bool)]
+    counts = real[col].astype("string").fillna("").value_counts()
+    items = []
+    for value in counts.index[:LEGEND_ENTRIES]:
+        name = value.rsplit("/", 1)[-1] if col == "Exe" else value
+        items.append(
+            f'<span title="{safe_text(value)}"><i style="background:{_color(value)}"></i>{safe_text(name or "?", 40)}</span>'
+        )
+    if len(counts) > LEGEND_ENTRIES:
+        items.append(f"<span>… {len(counts) - LEGEND_ENTRIES} more</span>")
+    items.append(
+        f'<span><i style="background:#fff;border:3px solid {RISK_BORDER}"></i>⚠ risky command</span>'
+    )
+    if highlight:
+        items.append(
+            f'<span><i style="background:#fff;border:3px solid {LINKED_BORDER}"></i>linked process</span>'
+        )
+    items.append(
+        f'<span><i style="background:{SYNTHETIC_COLOR};border:1px dashed #555"></i>unknown parent</span>'
+    )
+    if "Repeats" in tree.columns and (tree["Repeats"].fillna(1) > 1).any():
+        items.append("<span>×N: N identical runs drawn once</span>")
+    return (
+        f'<div class="ptlegend">Colour = {"executable" if col == "Exe" else "user"}: {"".join(items)}</div>'
+    )
+
+
+def short_command(row: pd.Series, limit: int = SHORT_COMMAND_CHARS) -> str:
+    """The command line without its program (already the label's first line), cut to ``limit``."""
+    cmd = "" if pd.isna(row["Cmdline"]) else str(row["Cmdline"])
+    first, _, rest = cmd.partition(" ")
+    text = rest if first.rsplit("/", 1)[-1] == str(row["Name"]) else cmd
+    text = re.sub(r"\s*\(seen in [^)]*\)", "", text).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # pyvis's template links Bootstrap from jsdelivr even with in-line resources (only its
@@ -142,7 +226,7 @@ def tree_table(tree: pd.DataFrame) -> pd.DataFrame:
             "Command": tree["Cmdline"],
             "User": tree["User"],
             "LoginUser": tree["LoginUser"],
-            "Ses": tree["Ses"],
+            "Ses": tree["Ses"].map(ses_text).astype("string"),
             "Pid": tree["Pid"],
             "Ppid": tree["Ppid"],
             "Exe": tree["Exe"],
@@ -159,6 +243,19 @@ def tree_table(tree: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+UNSET_SESSION: Final = 4294967295  # (u32)-1: auditd's "no login session"
+
+
+def ses_text(value: object) -> str:
+    """An audit session for people: 4294967295 is auditd's "unset" (no login session)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    try:
+        return "unset" if int(str(value)) == UNSET_SESSION else str(value)
+    except ValueError:
+        return str(value)
+
+
 def _join_rules(value: object) -> str:
     if isinstance(value, list | tuple | set):
         return "; ".join(str(v) for v in value if v is not None and str(v))
@@ -172,11 +269,14 @@ def _color(value: object) -> str:
     return PALETTE[zlib.crc32(text.encode("utf-8", "replace")) % len(PALETTE)]
 
 
-def _node(row: pd.Series, color_by: str, rule: str) -> dict[str, Any]:
+def _node(row: pd.Series, color_by: str, rule: str, linked: bool = False) -> dict[str, Any]:
     key = str(row["ProcKey"])
     synthetic = bool(row["IsSynthetic"])
     name = safe_text(row["Name"], 60)
-    label = f"{name}\n{safe_text(row['Pid'])}"
+    repeats = row.get("Repeats", 1)
+    times = f" ×{int(repeats)}" if pd.notna(repeats) and int(repeats) > 1 else ""
+    cmd = "" if synthetic else safe_text(short_command(row), SHORT_COMMAND_CHARS + 1)
+    label = f"{name}{times}\n{cmd}" if cmd else f"{name}{times}\n{safe_text(row['Pid'])}"
     fill = SYNTHETIC_COLOR if synthetic else _color(row["Exe"] if color_by == "exe" else row["User"])
     node: dict[str, Any] = {
         "id": key,
@@ -192,6 +292,10 @@ def _node(row: pd.Series, color_by: str, rule: str) -> dict[str, Any]:
         node["label"] = "⚠ " + label
         node["color"] = {"background": fill, "border": RISK_BORDER}
         node["borderWidth"] = 4
+    if linked:
+        node["label"] = "▶ " + node["label"]
+        node["color"] = {"background": fill, "border": LINKED_BORDER}
+        node["borderWidth"] = 6
     return node
 
 
@@ -208,7 +312,7 @@ def _title(row: pd.Series, rule: str) -> str:
         f"host: {safe_text(row['Computer'])}",
         f"user: {safe_text(row['User'])} (uid {safe_text(row['Uid'])}, euid {safe_text(row['Euid'])})",
         f"login user: {safe_text(row['LoginUser'])} (auid {safe_text(row['Auid'])}, "
-        f"session {safe_text(row['Ses'])}, tty {safe_text(row['Tty'])})",
+        f"session {safe_text(ses_text(row['Ses']))}, tty {safe_text(row['Tty'])})",
         f"exe: {safe_text(row['Exe'])}",
         f"cwd: {safe_text(row['Cwd'])}",
         f"command: {safe_text(row['Cmdline'])}",
