@@ -62,3 +62,11 @@ def test_report_on_audit_only_folder(audit_only: Path, capsys: pytest.CaptureFix
     titles = [f["title"] for f in report["findings"]]
     assert "New account specimenuser created" in titles
     assert "New account uid=1000 created" in titles  # rhel7's ADD_USER gives only id=1000
+
+
+def test_bad_host_name_is_a_clear_error(audit_only: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["hosts", "--source", str(audit_only), "--host-name", "web\x1b[31m01"]) == 2
+    assert (
+        "bad --year/--tz/--host-name: host name must be at most 253 printable characters"
+        in capsys.readouterr().err
+    )
