@@ -29,6 +29,7 @@ from hunting.schema import BY_NAME, conform
 READER_VERSION = "5"
 SNIFF_LINES = 30
 MAX_FILE_BYTES = 4 * 1024**3
+MAX_FIELD_CHARS = 66 * 1024  # above syslog's 64 KiB line cut and its marker: such lines are cut once
 ProgressFn = Callable[[int, int, str], None]
 
 
@@ -193,6 +194,7 @@ def read_bytes(data: bytes, path: str, mtime: float, options: ReadOptions) -> Re
         return ReadResult(tables={}, account=account)
     if note:
         result.account.error = note
+    _cap_fields(result)
     from hunting.readers.agents import augment  # AUOMS/Sysmon rows inside Syslog: processes, flows
 
     return augment(result)
@@ -202,6 +204,41 @@ def _refused(path: Path, reason: str) -> ReadResult:
     return ReadResult(
         tables={}, account=FileAccount(path=str(path), format="refused", error=f"not read: {reason}")
     )
+
+
+def max_field_chars() -> int:
+    """Longest text value kept for display and analysis (HUNTING_MAX_FIELD_CHARS, 66 Ki)."""
+    try:
+        value = int(os.environ.get("HUNTING_MAX_FIELD_CHARS", "") or MAX_FIELD_CHARS)
+    except ValueError:
+        return MAX_FIELD_CHARS
+    return value if value > 0 else MAX_FIELD_CHARS
+
+
+def _cap_fields(result: ReadResult) -> None:
+    """Cut text values longer than max_field_chars() in every table, whatever the reader
+    (an EXECVE argument, a journald MESSAGE or a Sentinel cell can be megabytes): every
+    later step (detections, trees, rendering) then works on bounded text. Counted in the
+    file's notes, and each cut value says how much was cut."""
+    cap = max_field_chars()
+    cut = 0
+    for df in result.tables.values():
+        for col in df.columns:
+            s = df[col]
+            if not (s.dtype == object or pd.api.types.is_string_dtype(s)):
+                continue
+            try:
+                long = s.str.len().gt(cap).fillna(False).astype(bool)  # vectorised: one pass
+            except (AttributeError, TypeError):  # not text after all
+                continue
+            if long.any():
+                df.loc[long, col] = [
+                    f"{v[:cap]}…[truncated {len(v) - cap} characters]" if isinstance(v, str) else v
+                    for v in s[long].tolist()
+                ]
+                cut += int(long.sum())
+    if cut:
+        result.account.notes.append(f"{cut} value(s) longer than {cap:,} characters truncated")
 
 
 def read_file(path: Path, options: ReadOptions) -> ReadResult:

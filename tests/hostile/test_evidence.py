@@ -123,3 +123,19 @@ def test_rule_yaml_error_does_not_quote_the_file(tmp_path: Path) -> None:
     with pytest.raises(RuleError) as err:
         load_rules(bad)
     assert "not valid YAML at line" in str(err.value) and SECRET not in str(err.value)
+
+
+def test_long_values_are_cut_and_counted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any reader's oversized text (here a journald MESSAGE) is cut to HUNTING_MAX_FIELD_CHARS,
+    says how much was cut, and the file's notes count it."""
+    import json
+
+    monkeypatch.setenv("HUNTING_MAX_FIELD_CHARS", "1000")
+    entry = {"__REALTIME_TIMESTAMP": "1709978400000000", "_HOSTNAME": "web01", "SYSLOG_IDENTIFIER": "app",
+             "_PID": "1", "PRIORITY": "6", "MESSAGE": "x" * 5000}  # fmt: skip
+    log = tmp_path / "journal.json"
+    log.write_text(json.dumps(entry) + "\n")
+    result = read_file(log, ReadOptions())
+    msgs = result.tables["Syslog"]["SyslogMessage"].tolist()
+    assert msgs == ["x" * 1000 + "…[truncated 4000 characters]"]
+    assert any("1 value(s) longer than 1,000 characters truncated" in n for n in result.account.notes)
