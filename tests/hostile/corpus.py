@@ -110,7 +110,35 @@ INJECTED_SELECTOR: Final = ", ".join(
         "[data-pwn]",
         'a[href^="javascript:"]',
         'img[src*="127.0.0.1:9"]',
+        'img[src*="pwned"]',
+        'a[href^="http"][href*="pwned"]',  # page links carry payloads URL-encoded, relative: fine
+        'a[href*="127.0.0.1:9"]',
     )
+)
+# File names are attacker-chosen too (a collected /var/log): a Markdown image whose
+# backslashes browsers turn into slashes, and markup ("/" cannot be in a file name).
+FILE_NAME_PAYLOADS: Final[dict[str, str]] = {
+    "md_image_file": "![x](http:\\\\127.0.0.1:9\\pwned-file.png).log",
+    "html_file": "<img src=x onerror=alert('pwned-fname')>.log",
+}
+# Where the corpus puts payloads (for the browser test's payloads x fields x pages count).
+FIELDS: Final = (
+    "sshd invalid user",
+    "sshd source host",
+    "syslog host name",
+    "syslog program tag",
+    "sudo COMMAND",
+    "sudo user",
+    "cron CMD",
+    "useradd name/home/shell",
+    "audit EXECVE args (hex)",
+    "audit exe/comm/cwd",
+    "audit PROCTITLE",
+    "journald MESSAGE",
+    "journald SYSLOG_IDENTIFIER",
+    "Sentinel alert columns",
+    "passwd GECOS/home/shell",
+    "file names",
 )
 # Substrings whose raw presence in generated HTML means markup was not escaped.
 HTML_MARKERS: Final = (
@@ -336,6 +364,11 @@ def write_hostile_logs(folder: Path) -> dict[str, object]:
     files["alerts.csv"].write_text(alerts_csv(), encoding="utf-8")
     files["journal.json"].write_text("\n".join(journal_lines()) + "\n", encoding="utf-8")
     files["passwd"].write_text(passwd_text(), encoding="utf-8")
+    for i, name in enumerate(FILE_NAME_PAYLOADS.values()):
+        files[name] = folder / name
+        files[name].write_text(
+            f"{_bsd(40_000 + i)} {HOST} sshd[{9100 + i}]: Connection closed by {ATTACKER_IP} port 22\n"
+        )
     for path in files.values():
         os.utime(path, (MTIME, MTIME))
     return {
