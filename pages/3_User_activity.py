@@ -7,7 +7,8 @@ import streamlit as st
 from hunting.analysis import session_detail as sd
 from hunting.analysis.geo import geolocate
 from hunting.analysis.logons import by_source_ip, counted, logon_totals
-from hunting.analysis.risky import RuleError, match_commands, max_severity
+from hunting.analysis.risky import RuleError
+from hunting.detections.rating import rate_commands
 from ui.charts import RESULT_SCALE, bar_counts, event_timeline
 from ui.context import explain_empty, sidebar
 from ui.maps import world_map
@@ -115,8 +116,10 @@ try:
     rules = rules_from_path(rules_path)
 except RuleError:  # a bad custom file is reported on the Session detail page
     rules = rules_from_path("")
-freq["Risk"] = max_severity(match_commands(freq["Command"], rules), freq.index)
-st.caption("Risk is the highest severity of the risky-command rules the command matches.")
+freq["Risk"] = rate_commands(
+    freq["Command"], sudo=True, succeeded=freq["Count"] > freq["Failures"], rules=rules
+)["Severity"]
+st.caption("Risk is the rating the Findings page gives the command (risky-command rules, sudo to a shell).")
 st.dataframe(freq, hide_index=True, key="user_sudo_commands")
 command = st.selectbox(
     "Raw messages of",

@@ -25,9 +25,13 @@ import pandas as pd
 from hunting.analysis.bursts import flag_rows_in_bursts
 from hunting.analysis.findings import DetectionSpec, load_specs
 from hunting.analysis.logons import FAILURE, SUCCESS, counted
-from hunting.analysis.risky import SEVERITIES, SEVERITY_RANK, RiskRule, match_commands, max_severity
+from hunting.analysis.risky import SEVERITIES, SEVERITY_RANK, RiskRule, match_commands
 from hunting.analysis.sudo import SUDO_PROCESSES
+from hunting.detections.base import HuntData
+from hunting.detections.rating import rate_commands, sudo_shell_mask
+from hunting.detections.runner import run_detectors
 from hunting.schema import ACCOUNTS, CRON, LOGONS, SUDO, SYSLOG, conform, to_utc
+from hunting.timerange import TimeRange
 
 KINDS: Final = ("Logons", "sudo", "Cron runs", "Cron edits", "Account changes")
 EDIT_ACTIONS: Final = ("begin_edit", "replace", "end_edit", "delete")
@@ -219,16 +223,9 @@ _COUNT_DTYPES = {
 }  # fmt: skip
 
 
-def _shell_binaries(specs: Mapping[str, DetectionSpec]) -> frozenset[str]:
-    return frozenset(str(s) for s in specs["sudo.shell"].param("shells"))
-
-
 def is_shell_command(sudo: pd.DataFrame, specs: Mapping[str, DetectionSpec] | None = None) -> pd.Series:
-    """True for successful sudo runs of an interactive shell (``sudo -s``, ``sudo -i``, ``sudo su``)."""
-    su = conform(sudo, SUDO)
-    binary = su["CommandBinary"].fillna("").str.replace(r"^.*/", "", regex=True)
-    hit = binary.isin(_shell_binaries(specs or default_specs())) & (su["Result"] == SUCCESS).fillna(False)
-    return pd.Series(hit.to_numpy(dtype=bool), index=sudo.index, name="Shell")
+    """True for successful sudo runs of an interactive shell: the ``sudo.shell`` detector's own test."""
+    return sudo_shell_mask(conform(sudo, SUDO).set_axis(sudo.index), specs)
 
 
 def flag_sudo_sessions(
@@ -256,14 +253,11 @@ def flag_sudo_sessions(
     su = conform(sudo, SUDO)
     su = su[su["Command"].notna() & su["TimeGenerated"].notna()].reset_index(drop=True)
     if not out.empty and not su.empty:
-        hits = match_commands(su["Command"], rules)
-        su["_sev"] = max_severity(hits, su.index)
-        su["_rules"] = (
-            hits.groupby("Row")["RuleId"]
-            .agg(lambda s: ", ".join(sorted(set(s))))
-            .reindex(su.index)
-            .astype("string")
+        rated = rate_commands(
+            su["Command"], sudo=True, succeeded=su["Result"] == SUCCESS, rules=rules, specs=specs
         )
+        su["_sev"] = rated["Severity"]
+        su["_rules"] = rated["Rules"]
         su["_burst"] = flag_rows_in_bursts(su, group_cols=("Computer", "Sudoer"), n=n, seconds=seconds)
         su["_shell"] = is_shell_command(su, specs)
         owner = _sudo_owner(out, su)
@@ -531,66 +525,55 @@ def flag_events(
             runs, "Command", "Cron runs", runs["User"], _s(runs["User"]) + ": " + _s(runs["Command"]), rules
         ),
     ]
-    shells = su[is_shell_command(su, specs).to_numpy()]
-    parts.append(
-        _detection_rows(specs["sudo.shell"], shells, "sudo", shells["Sudoer"], sudo_event.loc[shells.index],
-                        shells["Command"])
-    )  # fmt: skip
-    new_spec = specs["account.new_user"]
-    added = ac[ac["Action"] == "user_add"]
-    uid0 = (added["UID"] == 0).fillna(False).to_numpy(dtype=bool)
-    parts.append(
-        _detection_rows(
-            new_spec, added, "Account changes", added["User"],
-            "user_add " + _s(added["User"]) + " uid " + added["UID"].astype("string").fillna("?"),
-            added["SyslogMessage"].str.split("\n").str[0],
-            pd.Series(np.where(uid0, str(new_spec.param("severity_uid0")), new_spec.severity)),
-        )
-    )  # fmt: skip
-    group_spec = specs["account.privileged_group"]
-    privileged = {str(g) for g in group_spec.param("groups")}
-    joined = ac[(ac["Action"] == "group_member_add") & ac["Group"].isin(privileged).fillna(False)]
-    parts.append(
-        _detection_rows(group_spec, joined, "Account changes", joined["User"],
-                        _s(joined["User"]) + " added to group " + _s(joined["Group"]),
-                        joined["SyslogMessage"].str.split("\n").str[0])
-    )  # fmt: skip
-    changed = cr[cr["Action"].isin(["replace", "delete"]).fillna(False)]
-    parts.append(
-        _detection_rows(specs["cron.crontab_edit"], changed, "Cron edits", changed["User"],
-                        _s(changed["User"]) + " " + _s(changed["Action"]) + " crontab of " + _s(changed["Command"]),
-                        changed["SyslogMessage"])
-    )  # fmt: skip
-    if new_cron is not None and len(new_cron):
-        parts.append(_new_cron_rows(specs["cron.new_command"], new_cron, changed, rules))
+    parts.append(_engine_rows(su, cr, ac, rules=rules, specs=specs, new_cron=new_cron is not None))
     return _fold_flags([p for p in parts if len(p)])
 
 
-def _new_cron_rows(
-    spec: DetectionSpec, new_cron: pd.DataFrame, changes: pd.DataFrame, rules: Sequence[RiskRule] | None
+# Detectors whose findings Session detail lists as flags, and the event kind each belongs to.
+_ENGINE_KINDS: Final = {
+    "sudo.shell": "sudo",
+    "account.new_user": "Account changes",
+    "account.privileged_group": "Account changes",
+    "cron.crontab_edit": "Cron edits",
+    "cron.new_command": "Cron runs",
+}
+
+
+def _engine_rows(
+    sudo: pd.DataFrame,
+    cron: pd.DataFrame,
+    accounts: pd.DataFrame,
+    *,
+    rules: Sequence[RiskRule] | None,
+    specs: Mapping[str, DetectionSpec] | None,
+    new_cron: bool,
 ) -> pd.DataFrame:
-    """New cron jobs; high (findings.yaml severity_suspicious) when risky or after a crontab change of their user."""
-    nc = new_cron.rename(columns={"FirstSeen": "TimeGenerated"}).reset_index(drop=True)
-    hits = match_commands(nc["Command"].astype("string"), rules)
-    worst = max_severity(hits, nc.index).map(SEVERITY_RANK).fillna(-1)
-    risky = (worst >= SEVERITY_RANK["medium"]).to_numpy(dtype=bool)
-    edited = np.array(
-        [
-            bool(
-                ((changes["Command"] == u) | (changes["User"] == u))
-                .fillna(False)
-                .to_numpy(dtype=bool)[(changes["TimeGenerated"] <= t).fillna(False).to_numpy(dtype=bool)]
-                .any()
-            )
-            for u, t in zip(nc["User"], nc["TimeGenerated"], strict=True)
-        ],
-        dtype=bool,
+    """Flags from the findings engine itself (same detectors, same severities as the Findings page)."""
+    times = pd.concat([to_utc(f["TimeGenerated"]) for f in (sudo, cron, accounts)]).dropna()
+    if times.empty:
+        return pd.DataFrame()
+    tr = TimeRange(times.min().to_pydatetime(), (times.max() + pd.Timedelta("1s")).to_pydatetime())
+    data = HuntData(host="", tr=tr, sudo=sudo, cron=cron, accounts=accounts)
+    ids = [k for k in _ENGINE_KINDS if new_cron or k != "cron.new_command"]
+    found = run_detectors(data, ids, specs=specs, risky_rules=rules)
+    if not found:
+        return pd.DataFrame()
+    return pd.DataFrame(
+        {
+            "TimeGenerated": pd.to_datetime([f.time for f in found], utc=True),
+            "Kind": [_ENGINE_KINDS[f.rule_id] for f in found],
+            "User": [f.user for f in found],
+            "Event": [f.title for f in found],
+            "RuleId": [f.rule_id for f in found],
+            "Title": [_DETECTION_TITLES.get(f.rule_id, f.rule_id) for f in found],
+            "Severity": [f.severity for f in found],
+            "Techniques": [", ".join(f.mitre) for f in found],
+            "Matched": [
+                f.evidence[0].split(": ", 1)[-1] if f.evidence else f.detail for f in found
+            ],  # the message
+            "Source": DETECTION,
+        }
     )
-    severity = np.where(risky | edited, str(spec.param("severity_suspicious")), spec.severity)
-    return _detection_rows(
-        spec, nc, "Cron runs", nc["User"], _s(nc["User"]) + ": " + _s(nc["Command"]), nc["Command"],
-        pd.Series(severity),
-    )  # fmt: skip
 
 
 def _fold_flags(parts: list[pd.DataFrame]) -> pd.DataFrame:
