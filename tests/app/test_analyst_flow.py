@@ -131,3 +131,79 @@ def test_session_detail_empty_states_name_the_session_window() -> None:
     assert empties, "some section of a seconds-long session is empty"
     for text in empties:
         assert "this session's window" in text and start in text, text
+
+
+def _specs(at) -> list[dict]:
+    import json
+
+    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+
+
+def _colour_map(spec: dict) -> dict[str, str]:
+    scale = spec.get("encoding", {}).get("color", {}).get("scale", {})
+    return dict(zip(scale.get("domain", []), scale.get("range", []), strict=False))
+
+
+def _walk(spec: dict):
+    yield spec
+    for k in ("vconcat", "hconcat", "layer"):
+        for sub in spec.get(k, []):
+            yield from _walk(sub)
+
+
+def test_charts_one_colour_per_result_integer_axes_one_bar(tmp_path: Path) -> None:
+    from ui.charts import FAILURE_RED, PALETTES, SUCCESS_GREEN
+
+    # db01: only the admin logs on (grep "Accepted" db01 auth -> one account): one category
+    at = run_page("pages/1_Logons.py", params={"host": "db01", "range": "7d"})
+    no_exception(at)
+    specs = [s for top in _specs(at) for s in _walk(top)]
+    result_maps = [
+        _colour_map(s) for s in specs if s.get("encoding", {}).get("color", {}).get("field") == "Result"
+    ]
+    assert len(result_maps) >= 3  # timeline, by account, by process
+    for m in result_maps:  # red failures, green successes, in ticks and bars alike
+        assert (
+            m.get("Failure", FAILURE_RED) == FAILURE_RED and m.get("Success", SUCCESS_GREEN) == SUCCESS_GREEN
+        )
+    bars = [s for s in specs if s.get("mark", {}).get("type") == "bar" or s.get("mark") == "bar"]
+    assert bars
+    for b in bars:
+        assert b["encoding"]["x"]["axis"]["format"] == "d"  # counts are whole numbers
+        assert b["height"] >= 60 + 26  # one category still has a row to draw its bar in
+    ticks = [s for s in specs if s.get("mark", {}).get("type") == "tick"]
+    for t in ticks:  # zoomed in, the date is still on the axis, in UTC
+        assert (
+            t["encoding"]["x"]["axis"]["formatType"] == "utc"
+            and "%m-%d" in t["encoding"]["x"]["axis"]["format"]
+        )
+    # alert severities: High darkest (lowest luminance) on the summary page
+    at2 = run_page("streamlit_app.py", params=WEB)
+    sev = [
+        _colour_map(s)
+        for top in _specs(at2)
+        for s in _walk(top)
+        if s.get("encoding", {}).get("color", {}).get("field") == "Severity"
+    ]
+    assert sev and all(m.get(k) == PALETTES["Severity"][k] for m in sev for k in m)
+
+    def lum(hex_: str) -> float:
+        r, g, b = (int(hex_[i : i + 2], 16) for i in (1, 3, 5))
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    p = PALETTES["Severity"]
+    assert lum(p["High"]) < lum(p["Medium"]) < lum(p["Low"])
+    assert lum(PALETTES["SeverityLevel"]["err"]) < lum(PALETTES["SeverityLevel"]["warning"])
+
+
+def test_session_timeline_axis_spans_the_session() -> None:
+    at = run_page("pages/1_Logons.py", params=WEB)
+    top = _sessions_table(at).iloc[0]
+    at2 = run_page("pages/2_Session_detail.py", params={**WEB, "logon": str(top["SessionId"])})
+    no_exception(at2)
+    tick = next(s for s in _specs(at2) if s.get("mark", {}).get("type") == "tick")
+    domain = tick["encoding"]["x"]["scale"]["domain"]
+    import pandas as pd
+
+    assert pd.Timestamp(domain[0]) == top["Start"]
+    assert pd.Timestamp(domain[1]) == top["End"]
