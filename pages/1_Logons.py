@@ -11,10 +11,11 @@ from hunting.analysis.sessions import flag_alerts, logon_sessions
 from ui.charts import RESULT_SCALE, bar_counts, event_timeline
 from ui.context import explain_empty, sidebar
 from ui.maps import folium_map, world_map
+from ui.network_views import FOLIUM_OFFLINE_NOTE
 from ui.safe import md, table
 from ui.session_views import LOGON_PARAM, highlight_flagged, is_system_session, session_by_id, sessions_table
 
-st.set_page_config(page_title="Logons", page_icon="🔑", layout="wide")
+st.set_page_config(page_title="Logons", page_icon=":material/login:", layout="wide")
 hunt = sidebar()
 st.title("Logons")
 
@@ -113,6 +114,7 @@ else:
                 f"{unlocated} address(es) have no location (private, reserved or unknown): see the table."
             )
     with tab_live:
+        st.caption(FOLIUM_OFFLINE_NOTE)
         st_folium(folium_map(located), height=420, returned_objects=[], key="logon_folium")
     with tab_table:
         st.dataframe(points, hide_index=True)

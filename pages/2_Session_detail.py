@@ -25,7 +25,7 @@ from ui.session_views import (
     truncation_note,
 )
 
-st.set_page_config(page_title="Session detail", page_icon="🔎", layout="wide")
+st.set_page_config(page_title="Session detail", page_icon=":material/search:", layout="wide")
 hunt = sidebar()
 st.title("Session detail")
 

@@ -15,7 +15,7 @@ from ui.maps import world_map
 from ui.safe import md, plain
 from ui.session_views import RULES_PATH_KEY, rules_from_path
 
-st.set_page_config(page_title="User activity", page_icon="👤", layout="wide")
+st.set_page_config(page_title="User activity", page_icon=":material/person:", layout="wide")
 hunt = sidebar()
 st.title("User activity")
 

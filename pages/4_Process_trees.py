@@ -14,7 +14,7 @@ from ui.context import explain_empty, sidebar
 from ui.process_views import WHAT, load_tree, process_tree_section
 from ui.safe import md, plain
 
-st.set_page_config(page_title="Process trees", page_icon="🌳", layout="wide")
+st.set_page_config(page_title="Process trees", page_icon=":material/account_tree:", layout="wide")
 hunt = sidebar()
 st.title("Process trees")
 st.caption(

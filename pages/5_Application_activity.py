@@ -10,7 +10,7 @@ from ui.context import explain_empty, sidebar
 from ui.process_views import brushed_volume, process_tree_section
 from ui.safe import md, plain
 
-st.set_page_config(page_title="Application activity", page_icon="🧩", layout="wide")
+st.set_page_config(page_title="Application activity", page_icon=":material/apps:", layout="wide")
 hunt = sidebar()
 st.title("Application activity")
 

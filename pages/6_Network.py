@@ -10,6 +10,7 @@ from ui.charts import bar_counts, volume_chart
 from ui.context import explain_empty, sidebar
 from ui.maps import folium_map, world_map
 from ui.network_views import (
+    FOLIUM_OFFLINE_NOTE,
     flows_naming,
     geo_data,
     hunt_network,
@@ -20,7 +21,7 @@ from ui.network_views import (
 )
 from ui.safe import md
 
-st.set_page_config(page_title="Network", page_icon="🖧", layout="wide")
+st.set_page_config(page_title="Network", page_icon=":material/lan:", layout="wide")
 hunt = sidebar()
 st.title("Network")
 st.caption(
@@ -102,6 +103,7 @@ else:
         if len(points) > len(located):
             st.caption(f"{len(points) - len(located)} public address(es) have no known country.")
     with tab_live:
+        st.caption(FOLIUM_OFFLINE_NOTE)
         st_folium(folium_map(located, color="SeenIn"), height=420, returned_objects=[], key="net_folium")
     with tab_table:
         st.dataframe(points, hide_index=True)

@@ -16,7 +16,7 @@ from ui.network_views import (
 )
 from ui.safe import md
 
-st.set_page_config(page_title="IoCs and threat intel", page_icon="🎯", layout="wide")
+st.set_page_config(page_title="IoCs and threat intel", page_icon=":material/gps_fixed:", layout="wide")
 hunt = sidebar()
 st.title("IoCs and threat intel")
 st.caption(

@@ -34,7 +34,12 @@ from ui.safe import md, plain
 
 FINDINGS_PAGE = "pages/8_Findings.py"
 APP_ROOT = Path(__file__).resolve().parent.parent
-SEVERITY_ICON = {"high": "🔴", "medium": "🟠", "low": "⚪"}
+# Streamlit Material icons (bundled font): emoji show as empty boxes where no emoji font is installed.
+SEVERITY_ICON = {
+    "high": ":red[:material/error:]",
+    "medium": ":orange[:material/warning:]",
+    "low": ":gray[:material/info:]",
+}
 _URL_KEYS = ("source", "host", "range", "ref")
 
 
@@ -93,7 +98,7 @@ def page_link(link: Link, key_hint: str = "") -> None:
         return
     try:
         st.page_link(
-            link.page, label=md(defang(link.label), 120), icon="🔎", query_params=_url_params(link.params)
+            link.page, label=md(defang(link.label), 120), icon=":material/search:", query_params=_url_params(link.params)
         )
     except StreamlitAPIException:  # a page run as the entry script (tests) has no page links
         st.caption(md(defang(link.label)))

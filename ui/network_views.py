@@ -367,3 +367,12 @@ def flows_naming(flows: pd.DataFrame, ip: str) -> pd.DataFrame:
             hit |= flows[col].astype("string").str.contains(token, regex=True).fillna(False).astype(bool)
     out = flows[hit]
     return out.sort_values("TimeGenerated", ascending=False) if "TimeGenerated" in out.columns else out
+
+
+# folium draws with Leaflet and OpenStreetMap tiles fetched by the browser from the internet;
+# serving Leaflet locally would not bring the tiles, so an offline map stays blank: say so first.
+FOLIUM_OFFLINE_NOTE: Final = (
+    "This map is drawn by your browser with Leaflet and OpenStreetMap tiles from the internet: "
+    "without internet access it stays blank (grey). The *World map (offline)* tab shows the same "
+    "points from data shipped with the app."
+)

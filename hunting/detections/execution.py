@@ -255,6 +255,13 @@ def _proc_user_ses(r: Mapping[str, Any]) -> tuple[str | None, str | None]:
     return user, ses
 
 
+def _download_url(cmdline: object) -> str | None:
+    """The URL a wget/curl command line fetched (the IoCs link names it, not the saved path)."""
+    from hunting.analysis.iocs import extract_from_text
+
+    return next((v for t, v in extract_from_text(str(cmdline or "")) if t == "url"), None)
+
+
 @detector("command.download_execute")
 def detect_download_execute(ctx: _Ctx) -> list[Finding]:
     spec = ctx.specs["command.download_execute"]
@@ -304,7 +311,7 @@ def detect_download_execute(ctx: _Ctx) -> list[Finding]:
                 evidence=_capped(evidence),
                 links=_links(
                     ("process", "Process tree of the download", {"pid": d["Pid"], "session": ses}),
-                    ("iocs", "IoCs: the download URL", {"ioc": path}),
+                    ("iocs", "IoCs: the download URL", {"ioc": _download_url(d["Cmdline"]) or path}),
                 ),
             )
         )

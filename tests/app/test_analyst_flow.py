@@ -207,3 +207,45 @@ def test_session_timeline_axis_spans_the_session() -> None:
 
     assert pd.Timestamp(domain[0]) == top["Start"]
     assert pd.Timestamp(domain[1]) == top["End"]
+
+
+def test_findings_download_link_opens_the_url_on_iocs() -> None:
+    truth = demo_manifest().truth
+    at = run_page("pages/8_Findings.py", params=WEB)
+    no_exception(at)
+    links = [
+        (pl.proto.label, pl.proto.page, pl.proto.query_string)
+        for pl in at.get("page_link")
+        if "download URL" in pl.proto.label
+    ]
+    assert links, "the download finding links to the IoCs page"
+    qs = links[0][2]
+    from urllib.parse import parse_qs
+
+    ioc = parse_qs(qs)["ioc"][0]
+    assert ioc == truth["download_url"]  # the generator's wget URL, not the saved path
+    at2 = run_page("pages/7_IoCs_and_threat_intel.py", params={**WEB, "ioc": ioc})
+    no_exception(at2)
+    assert at2.selectbox(key="ioc_pick").value == truth["download_url"]
+
+
+def test_cron_link_draws_a_tree_not_too_many() -> None:
+    # Findings' "Process trees of these runs" link: ?exe=cron (thousands of cron runs in the demo)
+    at = run_page("pages/4_Process_trees.py", params={**WEB, "exe": "cron"})
+    no_exception(at)
+    assert not [w.value for w in at.warning if "too many" in w.value]
+    page = at.get("iframe")[0].proto.srcdoc
+    assert "curl -fsSL" in page  # the malicious job is drawn
+
+
+def test_severity_icons_are_material_not_emoji() -> None:
+    at = run_page("pages/8_Findings.py", params=WEB)
+    no_exception(at)
+    labels = [m.label for m in at.metric] + [e.proto.label for e in at.get("expandable")]
+    assert any(":material/error:" in x for x in labels)
+    assert not any(ch in x for x in labels for ch in "🔴🟠⚪")
+
+
+def test_interactive_map_says_it_needs_internet() -> None:
+    at = run_page("pages/1_Logons.py", params=WEB)
+    assert any("stays blank" in c.value for c in at.caption)
