@@ -23,7 +23,6 @@ from typing import Any, ClassVar, Final
 
 from sigma.backends.sqlite import sqliteBackend
 
-
 # An ILIKE pattern with no backslash needs no ESCAPE clause; DuckDB runs ILIKE ... ESCAPE
 # several times slower (measured 0.75 s against 0.20 s on 1M rows), so it is dropped there.
 _NEEDLESS_ESCAPE: Final = re.compile(r"ILIKE '((?:[^'\\]|'')*)' ESCAPE '\\'")

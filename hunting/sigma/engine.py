@@ -51,7 +51,7 @@ def _auditd_sql(fields: set[str]) -> str:
 
     Each value is cut once (inner query), then unquoted or hex-decoded (outer query)."""
     names = sorted(fields - {"type", FULLTEXT})
-    inner = "".join(f", regexp_extract(rec, '(?:^|\\s){f}=(\"[^\"]*\"|\\S*)', 1) AS \"{f}\"" for f in names)
+    inner = "".join(f', regexp_extract(rec, \'(?:^|\\s){f}=("[^"]*"|\\S*)\', 1) AS "{f}"' for f in names)
     cols = []
     for f in names:
         raw = f'"{f}"'
@@ -70,7 +70,7 @@ def _auditd_sql(fields: set[str]) -> str:
     outer = (", " + ", ".join(cols)) if cols else ""
     return (
         f'SELECT _row, TimeGenerated, Computer, "_text", "type"{outer} FROM ('
-        f"SELECT _row, TimeGenerated, Computer, rec AS \"_text\", "
+        f'SELECT _row, TimeGenerated, Computer, rec AS "_text", '
         f"regexp_extract(rec, '(?:^|\\s)type=(\\S+)', 1) AS \"type\"{inner} FROM ("
         "SELECT _row, TimeGenerated, Computer, unnest(string_split(RawMessage, chr(10))) AS rec FROM audit) r) x"
     )
@@ -103,14 +103,21 @@ class SigmaTables:
         self.con.execute("CREATE TEMP TABLE sigma_syslog AS SELECT * FROM syslog_frame")
         self.con.unregister("syslog_frame")
         if len(self.audit) and "RawMessage" in self.audit.columns:
-            self.con.register("audit", self.audit[["TimeGenerated", "Computer", "RawMessage"]].assign(_row=range(len(self.audit))))
+            self.con.register(
+                "audit",
+                self.audit[["TimeGenerated", "Computer", "RawMessage"]].assign(_row=range(len(self.audit))),
+            )
             self.con.execute("CREATE TEMP TABLE sigma_auditd AS " + _auditd_sql(rules.fields("sigma_auditd")))
         else:
-            cols = ", ".join(f'CAST(NULL AS VARCHAR) AS "{f}"' for f in sorted(rules.fields("sigma_auditd") | {"type"}))
+            cols = ", ".join(
+                f'CAST(NULL AS VARCHAR) AS "{f}"' for f in sorted(rules.fields("sigma_auditd") | {"type"})
+            )
             self.con.execute(f'CREATE TEMP TABLE sigma_auditd AS SELECT 0 AS _row, NULL::TIMESTAMP AS TimeGenerated, NULL AS Computer, NULL::VARCHAR AS "_text", {cols} LIMIT 0')  # fmt: skip
         procs = self.procs
         if procs is None or procs.empty:
-            procs = pd.DataFrame({c: pd.Series(dtype="string") for c in ("Computer", "Exe", "Cmdline", "Cwd", "User")})
+            procs = pd.DataFrame(
+                {c: pd.Series(dtype="string") for c in ("Computer", "Exe", "Cmdline", "Cwd", "User")}
+            )
             procs["TimeGenerated"] = pd.Series(dtype="datetime64[ns, UTC]")
             procs["Pid"] = procs["Ppid"] = procs["Ses"] = pd.Series(dtype="Int64")
         self.con.register("procs", procs.assign(_row=range(len(procs))))
@@ -185,12 +192,14 @@ def sigma_run(source: Any, host: str, tr: TimeRange, rules: RuleSet | None = Non
     syslog = source.syslog(host, tr)
     try:
         audit = source.audit_events(host, tr)
-    except Exception:  # noqa: BLE001 - a source without audit data has no audit rows
+    except Exception:
         audit = pd.DataFrame()
     return evaluate(SigmaTables(syslog, audit, rules), rules, host)
 
 
-def sigma_findings(source: Any, host: str, tr: TimeRange, rules: RuleSet | None = None) -> tuple[list[Finding], list[Skipped]]:
+def sigma_findings(
+    source: Any, host: str, tr: TimeRange, rules: RuleSet | None = None
+) -> tuple[list[Finding], list[Skipped]]:
     """Sigma findings for one host and range, and the rules not evaluated (with reasons)."""
     run = sigma_run(source, host, tr, rules)
     return run.findings, run.skipped

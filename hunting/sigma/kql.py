@@ -22,7 +22,7 @@ from functools import lru_cache
 from typing import Any, Final
 
 from sigma.exceptions import SigmaError
-from sigma.processing.pipeline import ProcessingPipeline, ProcessingItem
+from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations.base import DetectionItemTransformation
 from sigma.rule import SigmaDetectionItem
 from sigma.types import SigmaString, SpecialChars

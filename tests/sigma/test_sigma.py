@@ -19,7 +19,6 @@ from hunting.sigma.engine import SigmaRun, sigma_findings, sigma_run
 from hunting.sigma.rules import SIGMAHQ_DIR, SIGMAHQ_URL, load_rules, rule_dirs
 from hunting.sources.local import LocalSource
 from hunting.timerange import TimeRange
-from tests.conftest import missing
 
 
 def _run(paths: list[Path], host: str | None = None) -> dict[str, SigmaRun]:
@@ -55,7 +54,9 @@ def _execve_commands(path: Path) -> list[str]:
         for n, chunk, value in token.findall(line):
             text = value[1:-1] if value.startswith('"') else bytes.fromhex(value).decode(errors="replace")
             args.setdefault(event.group(1), {}).setdefault(int(n), []).append((int(chunk or 0), text))
-    return [" ".join("".join(t for _, t in sorted(parts[n])) for n in sorted(parts)) for parts in args.values()]
+    return [
+        " ".join("".join(t for _, t in sorted(parts[n])) for n in sorted(parts)) for parts in args.values()
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +79,9 @@ def test_every_shipped_rule_is_evaluated_or_skipped_with_a_reason() -> None:
     rs = load_rules([SIGMAHQ_DIR])
     assert len(files) == 210  # the snapshot's rules/linux (SOURCE.md)
     assert len(rs.rules) + len(rs.skipped) == len(files)
-    by_table = {t: sum(r.table == t for r in rs.rules) for t in ("sigma_syslog", "sigma_auditd", "sigma_process")}
+    by_table = {
+        t: sum(r.table == t for r in rs.rules) for t in ("sigma_syslog", "sigma_auditd", "sigma_process")
+    }
     # folder counts from `git ls-tree` of the snapshot: builtin 22, auditd 53, process_creation 122
     assert by_table == {"sigma_syslog": 22, "sigma_auditd": 53, "sigma_process": 122}
     reasons = {Path(s.path).parent.name: s.reason for s in rs.skipped}
@@ -134,7 +137,11 @@ def test_demo_intrusion_fires_sigmahq_rules(demo: Path, demo_runs: dict[str, Sig
     # (the demo's syslog is RFC 5424: "<78>1 TIME web01 crontab PID - -  (root) REPLACE (root)")
     assert _grep(syslog, r" web01 crontab \d+ - - +\(root\) REPLACE \(root\)")
     # Linux Base64 Encoded Pipe to Shell: "echo <base64> | base64 -d | bash"
-    assert [c for c in _execve_commands(audit) if c.startswith("nohup bash -c echo IyEv") and c.endswith("|base64 -d|bash")]
+    assert [
+        c
+        for c in _execve_commands(audit)
+        if c.startswith("nohup bash -c echo IyEv") and c.endswith("|base64 -d|bash")
+    ]
     expected = {
         "History File Deletion",
         "Suspicious Nohup Execution",
@@ -146,7 +153,9 @@ def test_demo_intrusion_fires_sigmahq_rules(demo: Path, demo_runs: dict[str, Sig
     assert expected <= titles
     assert {"History File Deletion", "Suspicious Nohup Execution"} <= _titles(demo_runs["web01"], "high")
     f = next(x for x in demo_runs["web01"].findings if x.title == "Sigma: History File Deletion")
-    assert f.rule_id == "sigma:1182f3b3-e716-4efa-99ab-d2685d04360f" and f.mitre == ("T1565.001",)  # rule tags: attack.impact, attack.t1565.001
+    assert f.rule_id == "sigma:1182f3b3-e716-4efa-99ab-d2685d04360f" and f.mitre == (
+        "T1565.001",
+    )  # rule tags: attack.impact, attack.t1565.001
     assert f.occurrences == len(f.evidence) == 2 and all(".bash_history" in e for e in f.evidence)
     assert f.links[0].page.startswith(SIGMAHQ_URL)
 
@@ -177,7 +186,11 @@ def test_otrf_atomic_binary_padding(shared_data: Path) -> None:
     assert line and "of=" not in line[0]
     # Linux Remote System Discovery: Image|endswith /arp, CommandLine|contains -a
     assert _grep(d / "sh_arp_cache_2020-11-10074812.log", r'type=EXECVE .*a0="arp" a1="-a"')
-    assert {"Binary Padding - Linux", "Overwriting the File with Dev Zero or Null", "Linux Remote System Discovery"} == titles
+    assert {
+        "Binary Padding - Linux",
+        "Overwriting the File with Dev Zero or Null",
+        "Linux Remote System Discovery",
+    } == titles
 
 
 def test_laurel_perl_reverse_shell(shared_data: Path) -> None:
@@ -212,7 +225,9 @@ def test_regex_rules_are_linear_on_hostile_text(tmp_path: Path) -> None:
     )
     log = tmp_path / "syslog"
     evil = "a" * 20000 + "!"  # exponential for a backtracking engine, linear for RE2
-    log.write_text(f"Mar 10 10:00:00 h1 app[1]: {evil}\nMar 10 10:00:01 h1 app[1]: ' OR 1=1; DROP TABLE x; --\n")
+    log.write_text(
+        f"Mar 10 10:00:00 h1 app[1]: {evil}\nMar 10 10:00:01 h1 app[1]: ' OR 1=1; DROP TABLE x; --\n"
+    )
     src = LocalSource.from_paths([log])
     row = src.hosts().iloc[0]
     tr = TimeRange(row.FirstSeen, row.LastSeen + timedelta(seconds=1))
@@ -220,4 +235,3 @@ def test_regex_rules_are_linear_on_hostile_text(tmp_path: Path) -> None:
     run = sigma_run(src, row.Computer, tr, load_rules([tmp_path]))
     assert time.perf_counter() - start < 30  # a backtracking engine would not finish
     assert run.matched_rows == {"44444444-4444-4444-4444-444444444444": 0}
-
