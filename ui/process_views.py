@@ -97,7 +97,14 @@ def _html(
 
 
 def dark_theme() -> bool:
-    """Whether the browser shows Streamlit's dark theme (the tree's canvas follows it)."""
+    """Whether the app shows Streamlit's dark theme (the tree's canvas follows it): the configured
+    ``theme.base`` when set (this repo's config: dark), else what the browser reports."""
+    try:
+        base = st.get_option("theme.base")
+    except Exception:  # an option this version does not know
+        base = None
+    if base in ("dark", "light"):
+        return bool(base == "dark")
     try:
         return getattr(st.context.theme, "type", None) == "dark"
     except Exception:  # outside a browser session (AppTest, bare mode)
@@ -294,7 +301,9 @@ def render_tree(tree: pd.DataFrame, *, key: str, height: int = 620, highlight_pi
         )
         risk = labels.reindex(drawn.index).fillna("")
         keys = tuple(str(k) for k in tree.loc[linked, "ProcKey"])
-        st.iframe(_html(drawn, color_by, risk, limit, dark_theme(), keys), height=height)
+        leaves = int((drawn["ChildCount"].fillna(0) == 0).sum()) if "ChildCount" in drawn.columns else 0
+        tall = max(height, min(1400, 40 + 30 * leaves))  # room for stacked siblings at a readable zoom
+        st.iframe(_html(drawn, color_by, risk, limit, dark_theme(), keys), height=tall)
         st.caption(
             f"Box = program and start of its command line. Border: red ({RISK_BORDER}) = matched a risky-command "
             f"rule (hover for it); blue ({LINKED_BORDER}, ▶) = the process the link named; dashed grey = a parent "

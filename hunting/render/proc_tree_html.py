@@ -44,7 +44,7 @@ _OPTIONS: Final[dict[str, Any]] = {
             "direction": "LR",
             "sortMethod": "directed",
             "levelSeparation": 260,
-            "nodeSpacing": 56,
+            "nodeSpacing": 44,
         }
     },
     "physics": {"enabled": False},
@@ -104,7 +104,7 @@ def tree_network(
         raise HuntingError(too_many)
     rules = risk_texts(tree, risk)
     net = Network(
-        height="700px", width="100%", directed=True, cdn_resources="in_line",
+        height="96vh", width="100%", directed=True, cdn_resources="in_line",
         bgcolor=DARK_CANVAS if dark else "#ffffff",
     )  # fmt: skip
     net.options = dict(_OPTIONS)
