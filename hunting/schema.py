@@ -274,7 +274,10 @@ ACCOUNTS = Table(
 )
 
 STORED_TABLES: Final = (SYSLOG, AUDIT, ALERTS, HEARTBEAT, FLOWS, HOST_USERS)
-ALL_TABLES: Final = (*STORED_TABLES, LOGONS, SUDO, CRON, ACCOUNTS)
+# Derived once at ingest (hunting.store, via hunting.analysis.events) and stored beside the
+# raw tables, so a query by host and range never re-parses messages.
+DERIVED_TABLES: Final = (LOGONS, SUDO, CRON, ACCOUNTS)
+ALL_TABLES: Final = (*STORED_TABLES, *DERIVED_TABLES)
 BY_NAME: Final = {t.name: t for t in ALL_TABLES}
 
 SEVERITIES: Final = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")

@@ -8,6 +8,11 @@ UTC so no comparison ever happens in the analyst's local time.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -16,10 +21,15 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from hunting.queries import sql
 from hunting.readers import ProgressFn, cache_dir, iter_files, read_cached
 from hunting.readers.auditd import name_unnamed_host
 from hunting.readers.base import FileAccount, ReadOptions
-from hunting.schema import AUDIT, BY_NAME, HOST_USERS, STORED_TABLES, SYSLOG, conform
+from hunting.schema import ALL_TABLES, AUDIT, BY_NAME, DERIVED_TABLES, HOST_USERS, SYSLOG, conform
+
+# Modules whose code decides the derived tables: a change to any of them re-derives.
+_DERIVING_MODULES = ("events", "logons", "sudo", "cron", "accounts", "audit_events", "sessions")
+_DERIVED_VERSION = "1"
 
 
 def _bindable(value: object) -> object:
@@ -35,9 +45,12 @@ class Store:
         self._con = duckdb.connect(":memory:")
         self._con.execute("SET TimeZone = 'UTC'")
         self._lock = threading.Lock()
-        for table in STORED_TABLES:
+        for table in ALL_TABLES:
             self._con.execute(table.duckdb_ddl())
         self.accounts: list[FileAccount] = []
+        self._loaded: list[str] = []  # what was loaded (parse-cache keys, host hints): the derived key
+        self.derive_seconds = 0.0  # time spent deriving (0 when the derived cache was reused)
+        self._stale = False  # raw rows added by add_frame since the last derivation
 
     def query(self, text: str, params: dict[str, object] | None = None) -> pd.DataFrame:
         """Run one parameterised query on a per-call cursor (DuckDB cursors are per thread)."""
@@ -49,7 +62,13 @@ class Store:
             cur.close()
 
     def add_frame(self, table: str, df: pd.DataFrame) -> None:
-        """Append a frame (conformed to the table first); used by tests and the demo."""
+        """Append a frame (conformed to the table first); used by tests and the demo.
+
+        Raw syslog or audit rows mark the derived tables stale: :meth:`ensure_derived`
+        rebuilds them (in memory) before they are next read.
+        """
+        if table in (SYSLOG.name, AUDIT.name):
+            self._stale = True
         frame = conform(df, BY_NAME[table])
         frame["TimeGenerated"] = frame["TimeGenerated"].dt.tz_convert("UTC").dt.tz_localize(None)
         for col, kind in BY_NAME[table].columns:
@@ -115,11 +134,132 @@ class Store:
                     if table == AUDIT.name and self._unnamed_rows(pq):
                         r.account.host, r.account.host_rule = hint, rule
                 self._insert_parquet(table, pq, hint)
+                self._loaded.append(f"{pq.parent.name}/{table}:{hint}" if pq.parent.name else f"{pq}:{hint}")
             if progress:
                 progress(len(files), len(files), "loaded")
+        if self._loaded:
+            self._derive(cache)
         accounts = [r.account for _, r in reads]
         self.accounts.extend(accounts)
         return accounts
 
     def counts(self) -> dict[str, int]:
-        return {t.name: int(self.query(f'SELECT count(*) FROM "{t.name}"').iloc[0, 0]) for t in STORED_TABLES}
+        """Rows per table, raw and derived."""
+        return {t.name: int(self.query(f'SELECT count(*) FROM "{t.name}"').iloc[0, 0]) for t in ALL_TABLES}
+
+    def ensure_derived(self) -> None:
+        """Re-derive the event tables after :meth:`add_frame` added raw rows (no disk cache)."""
+        if not self._stale:
+            return
+        frames = self._derive_frames()
+        with self._lock:
+            self._stale = False
+            for table in DERIVED_TABLES:
+                self._con.execute(f'DELETE FROM "{table.name}"')
+        for name, df in frames.items():
+            self.add_frame(name, df)
+
+    def _derive(self, cache: Path) -> None:
+        """Build the derived event tables once for everything loaded, or reuse them from the cache.
+
+        Keyed by the parse-cache entries loaded (each already keyed by file content and
+        read options) and the code of the deriving modules, so a re-open reads parquet and
+        a parser change re-derives.
+        """
+        import time
+
+        digest = hashlib.sha256(_DERIVED_VERSION.encode())
+        for part in sorted(self._loaded):
+            digest.update(part.encode() + b"\0")
+        digest.update(_deriving_code())
+        folder = cache / "derived" / digest.hexdigest()[:32]
+        with self._lock:
+            self._stale = False
+            for table in DERIVED_TABLES:
+                self._con.execute(f'DELETE FROM "{table.name}"')
+        done = folder / "tables.json"
+        if not done.is_file():
+            t = time.perf_counter()
+            frames = self._derive_frames()
+            tmp = Path(tempfile.mkdtemp(dir=cache, prefix=".derive-"))
+            for name, df in frames.items():
+                df.to_parquet(tmp / f"{name}.parquet", index=False)
+            (tmp / "tables.json").write_text(json.dumps(sorted(frames)))
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.replace(tmp, folder)
+            except OSError:  # another process derived the same; use its copy
+                shutil.rmtree(tmp, ignore_errors=True)
+            self.derive_seconds = time.perf_counter() - t
+        for table in DERIVED_TABLES:
+            path = folder / f"{table.name}.parquet"
+            if path.is_file():
+                self._insert_parquet(table.name, path)
+
+    def _derive_frames(self) -> dict[str, pd.DataFrame]:
+        """Every host's event tables, one host at a time (the parsers pair lines within a host).
+
+        Of syslog, the rows :func:`parser_prefilter` admits (built from the parsers' own
+        program sets and message marks, so it cannot drift from them); of audit, the user, account and PAM records they read (SYSCALL events,
+        the bulk of audit.log, give no logon, sudo or account rows).
+        """
+        from hunting.analysis.audit_events import PARSER_RECORDS
+        from hunting.analysis.events import derive_event_tables
+
+        hosts = self.query(
+            "SELECT DISTINCT lower(coalesce(Computer, '')) AS h FROM Syslog "
+            "UNION SELECT DISTINCT lower(coalesce(Computer, '')) FROM AuditEvents WHERE EventType IN (SELECT unnest($t))",
+            {"t": list(PARSER_RECORDS)},
+        )["h"].tolist()
+        parts: dict[str, list[pd.DataFrame]] = {t.name: [] for t in DERIVED_TABLES}
+        for host in sorted(hosts):
+            pre = parser_prefilter()
+            text, params = sql(
+                "syslog_for_parsers", host=host, processes=pre["processes"], marks=pre["marks"]
+            )
+            syslog = self.query(text, params)
+            audit = self.query(
+                "SELECT * FROM AuditEvents WHERE lower(coalesce(Computer, '')) = $h "
+                "AND EventType IN (SELECT unnest($t)) ORDER BY TimeGenerated, rowid",
+                {"h": host, "t": list(PARSER_RECORDS)},
+            )
+            tables = derive_event_tables(conform(syslog, SYSLOG), conform(audit, AUDIT))
+            del syslog, audit
+            for name, df in tables.items():
+                if len(df):
+                    parts[name].append(conform(df, BY_NAME[name]))
+        return {name: pd.concat(frames, ignore_index=True) for name, frames in parts.items() if frames}
+
+
+def parser_prefilter() -> dict[str, list[str]]:
+    """Programs (lower case) and message marks of every syslog line an event parser reads.
+
+    Taken from the parsers' constants; each parser selects rows by program or by these
+    substrings of the message, so rows outside this filter yield no event.
+    """
+    from hunting.analysis.accounts import SHADOW_PROCESSES
+    from hunting.analysis.cron import CRON_PROCESSES
+    from hunting.analysis.logons import LOGIN_PROCESSES, SSH_PROCESSES, SU_PROCESSES
+    from hunting.analysis.sudo import SUDO_PROCESSES
+
+    processes = (
+        SSH_PROCESSES | SU_PROCESSES | LOGIN_PROCESSES | SUDO_PROCESSES | CRON_PROCESSES | SHADOW_PROCESSES
+    )
+    # logons: PAM lines of any program and "N more authentication failures"; accounts: chauthtok
+    marks = ["pam_unix(", "(pam_unix) ", "more authentication failure", ":chauthtok): password changed"]
+    return {"processes": sorted(processes), "marks": marks}
+
+
+def _deriving_code() -> bytes:
+    """The source text of the modules that derive the event tables (the derived cache's version)."""
+    import hunting.analysis as analysis
+
+    base = Path(analysis.__file__).parent
+    digest = hashlib.sha256()
+    for name in _DERIVING_MODULES:
+        path = base / f"{name}.py"
+        if path.is_file():
+            digest.update(path.read_bytes())
+    schema = Path(__file__).with_name("schema.py")
+    digest.update(schema.read_bytes())
+    return digest.digest()

@@ -29,12 +29,6 @@ from hunting.sources.base import HOSTS_COLUMNS, VOLUME_COLUMNS, VolumeKey
 from hunting.store import Store
 from hunting.timerange import TimeRange
 
-# Programs whose lines feed the event parsers (lower case); auth/authpriv lines always do.
-PARSER_PROCESSES = [
-    "sshd", "sshd-session", "sshd-auth", "sudo", "su", "login", "cron", "crond", "crontab",
-    "useradd", "usermod", "userdel", "groupadd", "groupdel", "groupmod", "gpasswd", "passwd",
-    "chpasswd", "chage", "chsh", "chfn", "newusers", "adduser", "deluser", "systemd-logind",
-]  # fmt: skip
 MAX_ROWS = 5_000_000
 VOLUME_KEYS = ("Facility", "SeverityLevel", "ProcessName")
 
@@ -109,40 +103,22 @@ class LocalSource:
         df["Count"] = df["Count"].astype("Int64")
         return df[VOLUME_COLUMNS]
 
-    def _parser_rows(self, host: str, tr: TimeRange) -> pd.DataFrame:
-        text, params = sql(
-            "syslog_for_parsers", host=host, start=tr.start, end=tr.end, processes=PARSER_PROCESSES
-        )
-        return conform(self.store.query(text, params), SYSLOG)
-
-    def _audit_parser_rows(self, host: str, tr: TimeRange) -> pd.DataFrame:
-        from hunting.analysis.audit_events import PARSER_RECORDS
-
-        text, params = sql(
-            "audit_for_parsers", host=host, start=tr.start, end=tr.end, types=list(PARSER_RECORDS)
-        )
-        return conform(self.store.query(text, params), AUDIT)
-
-    def _derived(self, host: str, tr: TimeRange, table: Table) -> pd.DataFrame:
-        """One derived table from syslog and audit rows together (audit-only hosts; one row per event)."""
-        from hunting.analysis.events import derive_event_tables
-
-        tables = derive_event_tables(self._parser_rows(host, tr), self._audit_parser_rows(host, tr))
-        return tables[table.name]
+    def _derived(self, table: Table, host: str, tr: TimeRange) -> pd.DataFrame:
+        """A derived event table (built once at ingest, see Store._derive) for host and range."""
+        self.store.ensure_derived()
+        return self._rows(table, host, tr)
 
     def logon_events(self, host: str, tr: TimeRange) -> pd.DataFrame:
-        return self._derived(host, tr, LOGONS)
+        return self._derived(LOGONS, host, tr)
 
     def sudo_events(self, host: str, tr: TimeRange) -> pd.DataFrame:
-        return self._derived(host, tr, SUDO)
+        return self._derived(SUDO, host, tr)
 
     def cron_events(self, host: str, tr: TimeRange) -> pd.DataFrame:
-        from hunting.analysis.cron import cron_events
-
-        return conform(cron_events(self._parser_rows(host, tr)), CRON)
+        return self._derived(CRON, host, tr)
 
     def account_changes(self, host: str, tr: TimeRange) -> pd.DataFrame:
-        return self._derived(host, tr, ACCOUNTS)
+        return self._derived(ACCOUNTS, host, tr)
 
     def audit_events(self, host: str, tr: TimeRange) -> pd.DataFrame:
         return self._rows(AUDIT, host, tr)

@@ -1,0 +1,173 @@
+"""Interactive speed on one busy host: open, re-open, every page (first and second visit),
+a sidebar change, the Findings pass, and peak memory.
+
+Run: .venv/bin/python bench/pages.py [--scale 20] [--dir DIR] [--host web01] [--range 7d]
+Generates the demo scenario (scale 20 gives web01 about 1.03 M lines: syslog, auth.log,
+audit.log) unless --dir names an existing one. Targets on a 2-core machine (issue 12):
+open >= 330,000 lines/s including process start; re-open from cache < 1 s per million
+lines; every page first visit <= 3 s, later <= 1 s; a sidebar change <= 1 s; peak RSS
+<= 1.5 GB at 1 M lines; the Findings pass <= 2 s at 1 M lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+OPEN_SCRIPT = """
+import json, resource, sys, time
+t = time.perf_counter()
+from hunting.sources.local import LocalSource
+src = LocalSource.from_paths([sys.argv[1]])
+lines = sum(a.lines for a in src.ingest_report())
+print(json.dumps({"lines": lines, "in_process": time.perf_counter() - t,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def timed_open(folder: Path, cache: Path) -> dict[str, float]:
+    """A fresh interpreter opens the folder: wall time from process start to source ready."""
+    env = dict(os.environ, HUNTING_CACHE_DIR=str(cache))
+    t = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-c", OPEN_SCRIPT, str(folder)],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    wall = time.perf_counter() - t
+    doc = json.loads(out.stdout.strip().splitlines()[-1])
+    return {"wall": wall, **doc}
+
+
+def host_lines(folder: Path, host: str) -> int:
+    n = 0
+    for f in (folder / host).rglob("*"):
+        if f.is_file():
+            with f.open("rb") as fh:
+                n += sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+    return n
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--scale", type=float, default=20.0)
+    ap.add_argument("--dir", type=Path)
+    ap.add_argument("--host", default="web01")
+    ap.add_argument("--range", default="7d", choices=["24h", "3d", "7d"])
+    ap.add_argument("--second-range", default="24h", choices=["24h", "3d", "7d"])
+    args = ap.parse_args()
+
+    folder = args.dir
+    if folder is None:
+        from hunting.demo.scenario import generate
+
+        folder = Path(tempfile.mkdtemp(prefix="hunting-pages-"))
+        t = time.perf_counter()
+        generate(folder, scale=args.scale)
+        print(f"generated scale={args.scale} in {time.perf_counter() - t:.1f} s into {folder}")
+    print(f"host {args.host}: {host_lines(folder, args.host):,} lines in its folder; cores: {os.cpu_count()}")
+    with contextlib.suppress(OSError):
+        print(f"load average at start: {os.getloadavg()}")
+
+    cache = Path(tempfile.mkdtemp(prefix="hunting-pages-cache-"))
+    first = timed_open(folder, cache)
+    again = timed_open(folder, cache)
+    lines = first["lines"]
+    print(f"\n{'step':<44}{'seconds':>9}   notes")
+    print(
+        f"{'open (process start to source ready)':<44}{first['wall']:>9.2f}   {lines:,.0f} lines, "
+        f"{lines / first['wall']:,.0f} lines/s, peak RSS {first['rss_mb']:,.0f} MB"
+    )
+    print(
+        f"{'re-open from cache (process start)':<44}{again['wall']:>9.2f}   "
+        f"{again['wall'] / (lines / 1e6):.2f} s per million lines (in process {again['in_process']:.2f} s), "
+        f"peak RSS {again['rss_mb']:,.0f} MB"
+    )
+
+    os.environ["HUNTING_CACHE_DIR"] = str(cache)
+    os.environ["HUNTING_EVIDENCE_ROOTS"] = str(folder.resolve())  # the sidebar admits typed paths under it
+    from streamlit.testing.v1 import AppTest
+
+    state = {"source": "files", "hunt_paths": str(folder), "host": args.host, "range": args.range}
+    pages = ["streamlit_app.py", *sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))]
+
+    def visit(page: str) -> tuple[float, list[str]]:
+        at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=600)
+        if page != "streamlit_app.py":
+            at.switch_page(page)
+        for k, v in state.items():
+            at.session_state[k] = v
+        t = time.perf_counter()
+        at.run()
+        dt = time.perf_counter() - t
+        problems = [str(e.value)[:120] for e in at.exception] + [str(e.value)[:120] for e in at.error]
+        if not at.selectbox or "range" not in [s.key for s in at.selectbox]:
+            problems.append("the sidebar did not reach the time range (source not opened?)")
+        return dt, problems
+
+    # The source is opened (from the warm parse cache) by the first page run, as in the app.
+    for page in pages:
+        t1, err1 = visit(page)
+        t2, err2 = visit(page)
+        err1, err2 = err1[:2], err2[:2]
+        note = f"   ERROR {err1 or err2}" if err1 or err2 else ""
+        print(f"{'page ' + Path(page).stem:<44}{t1:>9.2f}   second visit {t2:.2f} s{note}")
+
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=600)
+    for k, v in state.items():
+        at.session_state[k] = v
+    at.run()
+    t = time.perf_counter()
+    at.selectbox(key="range").select(args.second_range).run()
+    dt = time.perf_counter() - t
+    print(f"{'sidebar change (landing, ' + args.range + ' -> ' + args.second_range + ')':<44}{dt:>9.2f}")
+    t = time.perf_counter()
+    at.selectbox(key="range").select(args.range).run()
+    print(f"{'sidebar change back (cached)':<44}{time.perf_counter() - t:>9.2f}")
+
+    from hunting.analysis.findings import collect, find_all
+    from hunting.sources.local import LocalSource
+    from hunting.timerange import TimeRange
+
+    src = LocalSource.from_paths([folder])
+    hosts = src.hosts()
+    row = hosts.loc[hosts["Computer"].str.lower() == args.host.lower()].iloc[0]
+    from datetime import timedelta
+
+    days = {"24h": 1, "3d": 3, "7d": 7}[args.range]
+    tr = TimeRange(row["LastSeen"] - timedelta(days=days), row["LastSeen"])
+    t = time.perf_counter()
+    data = collect(src, str(row["Computer"]), tr)
+    t_collect = time.perf_counter() - t
+    t = time.perf_counter()
+    result = find_all(data)
+    t_find = time.perf_counter() - t
+    print(
+        f"{'Findings pass (collect + detections)':<44}{t_collect + t_find:>9.2f}   collect {t_collect:.2f} s, "
+        f"detections {t_find:.2f} s, {len(result.findings)} findings"
+    )
+    print(f"{'peak RSS of the app process':<44}{peak_mb():>9,.0f}   MB")
+    with contextlib.suppress(OSError):
+        print(f"load average at end: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
