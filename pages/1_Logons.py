@@ -147,22 +147,23 @@ else:
 
 st.subheader("Logon sessions")
 syslog_auth = hunt.fetch("syslog")
-sessions = logon_sessions(syslog_auth, logons_all)
+sessions = logon_sessions(syslog_auth, logons_all, include_system=True)  # split below, with a toggle
 if "SecurityAlert" in hunt.tables and len(sessions):
     sessions = flag_alerts(sessions, hunt.fetch("alerts"))
 if sessions.empty:
     st.info("No logon sessions (no pam session opened/closed lines) in this window.")
 else:
-    # System sessions (cron) are separated here in the view: hunting.analysis.sessions has no option for it.
     n_system = int(is_system_session(sessions).sum())
     include_system = st.toggle(
-        f"Include system sessions (cron: {n_system:,})", value=False, key="logons_sessions_system"
+        f"Include system sessions (cron, sudo, systemd: {n_system:,})",
+        value=False,
+        key="logons_sessions_system",
     )
     shown = sessions_table(sessions, include_system=include_system)
     n_flagged = int((shown["Flags"].fillna("") != "").sum())
     st.caption(
         f"{len(shown):,} session(s) shown"
-        + ("" if include_system else f", {n_system:,} system (cron) session(s) left out")
+        + ("" if include_system else f", {n_system:,} system session(s) (cron, sudo, systemd) left out")
         + f"; {n_flagged:,} flagged, listed first and tinted. Click a row to scope *Session detail* to it."
     )
     picked = st.dataframe(

@@ -125,10 +125,10 @@ def cached_flags(
 
 
 def is_system_session(sessions: pd.DataFrame) -> pd.Series:
-    """True for sessions no person opened (cron and systemd's own), by SessionType/ProcessName."""
-    kind = sessions["SessionType"].astype("string").str.lower().fillna("")
-    proc = sessions["ProcessName"].astype("string").str.lower().fillna("")
-    return (kind.isin(SYSTEM_SESSION_TYPES) | proc.isin(SYSTEM_SESSION_TYPES)).astype(bool)
+    """True for sessions no person opened: hunting.analysis.sessions' rule (cron, sudo, systemd ...)."""
+    from hunting.analysis.sessions import is_system_session as rule
+
+    return rule(sessions).astype(bool)
 
 
 def session_flags(sessions: pd.DataFrame) -> pd.Series:
@@ -212,7 +212,8 @@ def chosen_session(host: str, hunt: Hunt | None = None) -> dict[str, Any] | None
         and st.query_params.get(LOGON_PARAM)
     ):
         session = session_by_id(
-            logon_sessions(hunt.fetch("syslog"), hunt.fetch("logon_events")), st.query_params.get(LOGON_PARAM)
+            logon_sessions(hunt.fetch("syslog"), hunt.fetch("logon_events"), include_system=True),
+            st.query_params.get(LOGON_PARAM),
         )
         if session is None:
             st.info(

@@ -33,7 +33,7 @@ def test_logons_sessions_table_flagged_first(app_url: str, page) -> None:
     wait_for_app(page)
     heading = page.get_by_role("heading", name="Logon sessions")
     heading.scroll_into_view_if_needed()
-    caption = page.get_by_text("system (cron) session(s) left out")
+    caption = page.get_by_text("system session(s) (cron, sudo, systemd) left out")
     caption.wait_for()
     assert "flagged, listed first" in caption.inner_text()
     page.get_by_text("Include system sessions").wait_for()
