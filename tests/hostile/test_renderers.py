@@ -33,6 +33,7 @@ from hunting.analysis.risky import match_commands
 from hunting.analysis.sessions import flag_alerts, logon_sessions
 from hunting.analysis.sudo import sudo_sessions
 from hunting.analysis.users import users_from_passwd
+from hunting.render.jsenc import js_literal
 from hunting.render.proc_tree_html import tree_html, tree_table
 from hunting.sources.local import LocalSource
 from hunting.timerange import TimeRange
@@ -221,7 +222,8 @@ def test_folium_popups_escape_markup(frames: dict[str, pd.DataFrame]) -> None:
     markup = [p for k, p in all_payloads().items() if k not in _TEMPLATE_SYNTAX]
     page = folium_map(_popup_payload_points(markup)).get_root().render()
     _no_markup(page)
-    assert html.escape(PAYLOADS["img_onerror"]) in page
+    # values travel as JSON string literals (hunting.render.jsenc) and are shown via textContent
+    assert js_literal(PAYLOADS["img_onerror"]) in page
 
 
 def test_folium_popups_are_not_jinja_templates() -> None:
@@ -238,8 +240,8 @@ def test_folium_popups_are_not_jinja_templates() -> None:
     finally:
         executed = os.environ.pop(corpus.SSTI_ENV, None)
     assert executed is None, "a user name was executed as a Jinja2 template (os.environ was changed)"
-    # shown literally (as text or as HTML character references), never evaluated
-    assert ("{{7*7}}" in page or "&#123;&#123;7*7&#125;&#125;" in page) and ": 49<" not in page
+    # shown literally (as a JSON literal with braces \u-escaped), never evaluated
+    assert js_literal("{{7*7}}") in page and '"49"' not in page
     folium_map(_popup_payload_points([PAYLOADS["template"]])).get_root().render()  # must not raise
 
 
@@ -252,10 +254,9 @@ def test_folium_popups_do_not_interpolate_js_templates() -> None:
     """
     js = [PAYLOADS["js_template"], TOKEN_PAYLOADS["js_template_token"], PAYLOADS["backtick"]]
     page = folium_map(_popup_payload_points(js)).get_root().render()
-    literals = re.findall(r"\$\(`(.*?)`\)\[0\]", page, re.DOTALL)
-    assert literals, "popup template literals not found: folium changed its output"
-    for lit in literals:
-        assert "${" not in lit, f"template interpolation in popup: {lit[:200]!r}"
+    # no template literal carries log text any more: popups are JSON literals + textContent
+    assert not re.findall(r"\$\(`(.*?)`\)\[0\]", page, re.DOTALL)
+    assert "var rows = " in page and "${" not in page
 
 
 # --- Altair: every text value through plain() ---------------------------------------------
