@@ -7,6 +7,10 @@ followed by a ``closed`` of the same process is one session, and a second
 has no ProcessID (some Sentinel CSVs), pairing falls back to time order within
 Computer + ProcessName + service + user. A ``closed`` with no ``opened`` before
 it is kept as a session with an unknown Start.
+
+System sessions (cron, at, sudo, systemd --user: hundreds a day, opened by no one
+logging in) are kept apart: :func:`logon_sessions` leaves them out unless asked
+(``include_system=True``) and :func:`is_system_session` tells them apart.
 """
 
 from __future__ import annotations
@@ -33,6 +37,11 @@ _DTYPES = {
     "FirstLogonFromIP": "boolean", "UserFailures": "Int64", "UserSuccesses": "Int64",
     "FailureRatio": "Float64",
 }  # fmt: skip
+
+# PAM services of sessions nobody logged in to open: schedulers, sudo, the user's systemd.
+SYSTEM_SESSION_SERVICES = frozenset(
+    {"cron", "crond", "atd", "systemd-user", "systemd", "sudo", "sudo-i", "run0", "polkit-1", "pkexec"}
+)
 
 _SESSION_RE = (
     r"^(?:pam_unix\((?P<service>[^:)]+):session\): )?session (?P<what>opened|closed) for user "
@@ -151,14 +160,33 @@ def _attach_accepted(sessions: pd.DataFrame, logons: pd.DataFrame) -> pd.DataFra
     return sessions
 
 
-def logon_sessions(syslog: pd.DataFrame, logons: pd.DataFrame) -> pd.DataFrame:
-    """Every pam_unix session (sshd, su, login, cron, sudo ...) with the logon facts around it.
+def is_system_session(sessions: pd.DataFrame) -> pd.Series:
+    """True for sessions of a system service (:data:`SYSTEM_SESSION_SERVICES`), by SessionType or ProcessName."""
+    kind = sessions["SessionType"].astype("string").str.lower().fillna("")
+    proc = sessions["ProcessName"].astype("string").str.lower().fillna("")
+    return (kind.isin(SYSTEM_SESSION_SERVICES) | proc.isin(SYSTEM_SESSION_SERVICES)).astype(bool)
+
+
+def system_sessions(syslog: pd.DataFrame) -> pd.DataFrame:
+    """Only the system sessions (cron, sudo, systemd-user ...), paired, without logon context."""
+    sessions = pam_sessions(syslog)
+    return sessions[is_system_session(sessions)].reset_index(drop=True)
+
+
+def logon_sessions(
+    syslog: pd.DataFrame, logons: pd.DataFrame, *, include_system: bool = False
+) -> pd.DataFrame:
+    """Logon pam_unix sessions (sshd, su, login, gdm ...) with the logon facts around them.
+
+    System sessions (cron, sudo, systemd-user ...) are left out unless ``include_system``.
 
     UserFailures/UserSuccesses count the user's logons (weighted by Count) on that
     Computer over the whole frame; FirstLogonFromIP is true for the session whose
     Accepted line is the first success from that IP on that Computer.
     """
     sessions = pam_sessions(syslog)
+    if not include_system and len(sessions):
+        sessions = sessions[~is_system_session(sessions)].reset_index(drop=True)
     if sessions.empty:
         return sessions
     lg = conform(logons, LOGONS)

@@ -8,7 +8,14 @@ import pandas as pd
 import pytest
 
 from hunting.analysis.logons import logon_events
-from hunting.analysis.sessions import SESSION_COLUMNS, flag_alerts, logon_sessions, pam_sessions
+from hunting.analysis.sessions import (
+    SESSION_COLUMNS,
+    flag_alerts,
+    is_system_session,
+    logon_sessions,
+    pam_sessions,
+    system_sessions,
+)
 from hunting.schema import ALERTS, SYSLOG, conform
 from tests.analysis.test_logons import syslog_from_lines, syslog_from_traditional
 
@@ -48,7 +55,8 @@ def test_logon_sessions_pairs_by_pid_not_order() -> None:
         ]
     )
     s = logon_sessions(df, logon_events(df)).set_index("User", drop=False)
-    assert len(s) == 4
+    assert len(s) == 3  # the cron session is a system session, left out by default
+    assert len(logon_sessions(df, logon_events(df), include_system=True)) == 4
     alice, root = s.loc["alice"], s[s["SessionType"] == "sshd"].loc["root"]
     assert alice["Start"] == pd.Timestamp("2020-03-24 08:00:01", tz="UTC")
     assert alice["End"] == pd.Timestamp("2020-03-24 08:00:07", tz="UTC")
@@ -60,7 +68,8 @@ def test_logon_sessions_pairs_by_pid_not_order() -> None:
     assert root["FailureRatio"] == pytest.approx(1 / 3)
     su = s[s["SessionType"] == "su"].iloc[0]
     assert pd.isna(su["End"]) and su["ByUser"] == "alice" and su["LogonType"] == "su"
-    cron = s[s["SessionType"] == "cron"].iloc[0]
+    every = logon_sessions(df, logon_events(df), include_system=True)
+    cron = every[every["SessionType"] == "cron"].iloc[0]
     assert pd.isna(cron["Start"]) and cron["End"] == pd.Timestamp("2020-03-24 08:00:08", tz="UTC")
     assert s["SessionId"].is_unique
 
@@ -126,3 +135,47 @@ def test_flag_alerts_no_alerts() -> None:
     out = flag_alerts(logon_sessions(df, logon_events(df)), ALERTS.empty())
     assert list(out["AlertDuringSession"]) == [False]
     assert out["AlertNames"].isna().all()
+
+
+# --- system sessions kept apart (issue 13) ---------------------------------------------------
+
+
+def test_system_sessions_kept_apart_on_real_sentinel_rows(shared_data: Path) -> None:
+    # msticpy's syslog_data.csv (Sentinel Syslog of squid-uk-02): every PAM session is sudo's:
+    # `grep -o 'pam_unix([a-z-]*:session): session opened' syslog_data.csv | sort | uniq -c`
+    # → 33 sudo, and `grep -c 'pam_unix(sudo:session): session closed'` → 33.
+    raw = pd.read_csv(shared_data / "msticpy" / "syslog_data.csv", encoding="utf-8-sig", keep_default_na=False,
+                      na_values=[""])  # fmt: skip
+    syslog = conform(raw, SYSLOG)
+    logons = logon_events(syslog)
+    assert logon_sessions(syslog, logons).empty
+    every = logon_sessions(syslog, logons, include_system=True)
+    system = system_sessions(syslog)
+    assert len(every) == len(system) == len(pam_sessions(syslog))
+    assert set(system["SessionType"]) == {"sudo"}
+    assert int(system["Start"].notna().sum()) == 33  # one per opened line
+    assert bool(is_system_session(system).all())
+
+
+def test_is_system_session_by_service() -> None:
+    lines = [
+        "h sshd[1]: pam_unix(sshd:session): session opened for user alice(uid=1000) by (uid=0)",
+        "h su[2]: pam_unix(su:session): session opened for user root by alice(uid=1000)",
+        "h CRON[3]: pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)",
+        "h sudo[4]: pam_unix(sudo:session): session opened for user root(uid=0) by alice(uid=1000)",
+        "h systemd[5]: pam_unix(systemd-user:session): session opened for user alice(uid=1000) by (uid=0)",
+        "h login[6]: pam_unix(login:session): session opened for user bob(uid=1001) by LOGIN(uid=0)",
+    ]
+    df = syslog_from_lines(lines)
+    s = pam_sessions(df)
+    flags = dict(zip(s["SessionType"], is_system_session(s), strict=True))
+    assert flags == {
+        "sshd": False,
+        "su": False,
+        "cron": True,
+        "sudo": True,
+        "systemd-user": True,
+        "login": False,
+    }
+    assert list(logon_sessions(df, logon_events(df))["SessionType"]) == ["sshd", "su", "login"]
+    assert list(system_sessions(df)["SessionType"]) == ["cron", "sudo", "systemd-user"]
