@@ -11,9 +11,11 @@ one Success or Failure row. sshd writes a USER_LOGIN record for every attempt an
 PAM a USER_AUTH record for the same attempt in the same process, so a USER_AUTH is
 kept as a ``Notice`` when the same process wrote a USER_LOGIN with the same result
 (paired in order). USER_AUTH records with no such USER_LOGIN (su, sudo, login,
-sshd key probes) count. ``aureport --login`` counts USER_LOGIN records and
-``aureport --auth`` USER_AUTH records, so on a file the counted rows are
-``--login`` plus the ``--auth`` events not paired with a USER_LOGIN of their process.
+sshd key probes) count, except a success of a program that is no logon (sudo, chfn:
+a Notice). ``aureport --login`` counts USER_LOGIN records and
+``aureport --auth`` USER_AUTH records, so on a file the counted failures are
+``--login --failed`` plus the ``--auth --failed`` events not paired with a USER_LOGIN
+of their process.
 Records whose ``res`` is neither success nor failed are kept as ``Notice``.
 """
 
@@ -171,6 +173,10 @@ def audit_logons(audit: pd.DataFrame) -> pd.DataFrame:
     out["SyslogMessage"] = _first_record(df["RawMessage"])
     out["_type"] = df["EventType"]
     out = _pair_auth_with_login(out)
+    # sudo, chfn, passwd ... authenticate a user for one command, not a logon (the command is in
+    # SudoEvents): their successes are notices, their failures count as the syslog parsers do
+    not_logon = (out["_type"] == "USER_AUTH") & ~out["ProcessName"].isin(_LOGON_SESSION_EXES).fillna(False)
+    out.loc[not_logon & (out["Result"] == SUCCESS), "Result"] = NOTICE
     out["User"] = _name_numbered_users(out, audit)
     return conform(out, LOGONS)
 

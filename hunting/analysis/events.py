@@ -6,12 +6,15 @@ beside them (a host may have only one of the two), merged so that one logon writ
 both sshd and auditd counts once.
 
 Merge rule: an audit-derived row is the same event as a syslog-derived row when both
-name the same host and result (action, for account changes), lie within
-``SAME_EVENT_WINDOW`` of each other, and come from the same process where both give
-a pid; without a pid on the syslog side, the user and address (command, for sudo)
-must agree instead. Each syslog row absorbs at most one audit row (the nearest in
-time), so three failed passwords in one sshd process stay three. The syslog row is
-kept (its message is what an analyst greps for); unmatched audit rows are added.
+name the same host and result (action, for account changes) and come from the same
+process: that process's syslog rows, weighted by Count (``message repeated N times``),
+absorb as many of its audit rows as they count, those lying between its first and last
+syslog row give or take ``SAME_EVENT_WINDOW`` (so three failed passwords stay three,
+and a pid reused later is not confused). Syslog rows without a pid (some exports) match
+the nearest audit row within the window whose user and address (command, user/group)
+are equal. The syslog row is kept (its message is what an analyst greps for);
+unmatched audit rows are added, and audit notices of a process the syslog describes
+are dropped.
 """
 
 from __future__ import annotations
@@ -100,8 +103,7 @@ def merge_same_events(
     """Syslog rows plus the audit rows that describe no syslog row (see the module's merge rule).
 
     ``same`` columns must be equal besides Computer (and ProcessID where both have one);
-    ``agree`` columns must be equal where both rows have a value (pid pairs) or equal
-    outright (pairs without a pid).
+    ``agree`` columns must be equal outright for pairs without a pid.
     """
     if audit_rows.empty:
         return syslog_rows
@@ -120,28 +122,30 @@ def merge_same_events(
     rk = _keyed(right, cols, "_r")[counted_r]
     lk["ProcessID"] = left["ProcessID"].astype("Int64")[counted_l]
     rk["ProcessID"] = right["ProcessID"].astype("Int64")[counted_r]
-    # 1: same process
+    has_count = "Count" in left.columns
+    lk["_w"] = left["Count"].astype("Int64").fillna(1).clip(lower=1)[counted_l] if has_count else 1
+    # 1: same process: its syslog rows, weighted by Count ("message repeated N times"), absorb
+    # as many audit rows of the same result (action) lying between them, give or take the window
+    gkey = ["Computer", *same, "ProcessID"]
     lp, rp = lk[lk["ProcessID"].notna()], rk[rk["ProcessID"].notna()]
-    pairs = _nearest(
-        lp.astype({"ProcessID": "int64"}),
-        rp.astype({"ProcessID": "int64"}),
-        ["Computer", *same, "ProcessID"],
-        window,
-    )
-    if len(pairs):
-        lv = lp.set_index("_l").loc[pairs["_l"].astype(int)]
-        rv = rp.set_index("_r").loc[pairs["_r"].astype(int)]
-        ok = np.ones(len(pairs), bool)
-        for c in agree:
-            a, b = lv[c].to_numpy(), rv[c].to_numpy()
-            ok &= (a == "") | (b == "") | (a == b)
-        pairs = pairs[ok]
-    matched = _one_to_one(pairs)
+    absorbed = pd.Series(dtype="int64")
+    if len(lp) and len(rp):
+        span = lp.groupby(gkey).agg(
+            _first=("TimeGenerated", "min"), _last=("TimeGenerated", "max"), _n=("_w", "sum")
+        )
+        cand = rp.merge(span, left_on=gkey, right_index=True, how="inner")
+        cand = cand[
+            (cand["TimeGenerated"] >= cand["_first"] - window)
+            & (cand["TimeGenerated"] <= cand["_last"] + window)
+        ].sort_values("TimeGenerated", kind="stable")
+        rank = cand.groupby(gkey).cumcount()
+        absorbed = cand.loc[rank.to_numpy() < cand["_n"].to_numpy(), "_r"]
+    matched = pd.DataFrame({"_r": absorbed.astype("int64")})
     # 2: no pid on the syslog side: the agree columns must match exactly
     rest_r = rk[~rk["_r"].isin(matched["_r"])]
-    rest_l = lk[lk["ProcessID"].isna() & ~lk["_l"].isin(matched["_l"])]
+    rest_l = lk[lk["ProcessID"].isna()]
     pairs2 = _nearest(rest_l, rest_r, ["Computer", *same, *sorted(agree)], window)
-    matched = pd.concat([matched, _one_to_one(pairs2)])
+    matched = pd.concat([matched, _one_to_one(pairs2)[["_r"]]])
     extra = right.drop(index=matched["_r"].astype(int).to_numpy())
     if "Result" in same:  # an audit Notice (PAM's USER_AUTH beside sshd's USER_LOGIN) of a process
         # the syslog rows already describe adds nothing but a second notice
