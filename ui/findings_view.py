@@ -98,7 +98,10 @@ def page_link(link: Link, key_hint: str = "") -> None:
         return
     try:
         st.page_link(
-            link.page, label=md(defang(link.label), 120), icon=":material/search:", query_params=_url_params(link.params)
+            link.page,
+            label=md(defang(link.label), 120),
+            icon=":material/search:",
+            query_params=_url_params(link.params),
         )
     except StreamlitAPIException:  # a page run as the entry script (tests) has no page links
         st.caption(md(defang(link.label)))
