@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -269,6 +271,8 @@ def _source_controls() -> SourceSpec:
             sb.caption(f"{n} uploaded file(s) kept for this session only.")
             if sb.button("Forget the uploaded files", key="hunt_forget_uploads"):
                 st.session_state.pop(UPLOAD_KEY, None)
+                if _session_folder() in Path(upload_dir).parents:  # only this session's own folder
+                    shutil.rmtree(upload_dir, ignore_errors=True)
                 st.rerun()
         try:
             tz_name = (tz or "UTC").strip()
@@ -476,9 +480,20 @@ class GuardedHunt(Hunt):
         return out if out is not None else pd.DataFrame()
 
 
-def _signed_in_user() -> str:
-    user = st.user
-    return str(user.get("email") or user.get("preferred_username") or "").strip().lower()
+def _current_user() -> Mapping[str, Any]:
+    """The visitor as Streamlit's OIDC sign-in knows them (a seam for tests)."""
+    return st.user.to_dict()
+
+
+def sign_in_verdict(user: Mapping[str, Any], allowed_users: Iterable[Any]) -> str:
+    """ "sign_in", "denied" or "ok": signed out visitors sign in first; a signed-in
+    account passes only when its e-mail (or preferred_username) is on the allow-list,
+    compared case-insensitively. An empty allow-list admits nobody (fail closed)."""
+    if not user.get("is_logged_in", False):  # absent (AppTest, no auth yet): signed out
+        return "sign_in"
+    name = str(user.get("email") or user.get("preferred_username") or "").strip().lower()
+    allowed = {str(u).strip().lower() for u in allowed_users or []}
+    return "ok" if name and name in allowed else "denied"
 
 
 def require_sign_in() -> None:
@@ -486,13 +501,14 @@ def require_sign_in() -> None:
     until the visitor has signed in and is on ``[deploy] allowed_users``."""
     if not _secret_section("auth"):
         return
-    if not st.user.get("is_logged_in", False):  # absent (AppTest, no auth yet): signed out
+    allowed = _secret_section("deploy").get("allowed_users") or []
+    verdict = sign_in_verdict(_current_user(), allowed)
+    if verdict == "sign_in":
         st.title("Sign in required")
         st.write("This hunting app holds evidence from investigated hosts: sign in to continue.")
         st.button("Sign in", on_click=st.login, type="primary")
         st.stop()
-    allowed = {str(u).strip().lower() for u in _secret_section("deploy").get("allowed_users") or []}
-    if _signed_in_user() not in allowed:
+    if verdict == "denied":
         st.title("Not allowed")
         st.error(
             "Your account is not on this deployment's allow-list ([deploy] allowed_users)."

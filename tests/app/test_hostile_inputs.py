@@ -42,6 +42,44 @@ def test_nothing_renders_before_sign_in() -> None:
     assert [b.label for b in at.button] == ["Sign in"]
 
 
+_AUTH = {
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "x" * 32,
+    "client_id": "id",
+    "client_secret": "secret",
+    "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
+}
+
+
+@pytest.mark.parametrize(
+    ("email", "allowed", "title"),
+    [
+        ("Analyst@Example.org", ["analyst@example.org"], None),  # on the list (case-insensitive)
+        ("intruder@example.org", ["analyst@example.org"], "Not allowed"),
+        ("analyst@example.org", [], "Not allowed"),  # empty allow-list: fail closed
+    ],
+)
+def test_signed_in_visitor_gated_by_allow_list(
+    email: str, allowed: list[str], title: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Signed in (OIDC answered): only accounts on [deploy] allowed_users see a page."""
+    import ui.context
+
+    monkeypatch.setattr(ui.context, "_current_user", lambda: {"is_logged_in": True, "email": email})
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+    at.secrets["auth"] = _AUTH
+    at.secrets["deploy"] = {"allowed_users": allowed}
+    at.run()
+    no_exception(at)
+    titles = [t.value for t in at.title]
+    if title is None:
+        assert titles and titles[0].startswith("Host summary")
+    else:
+        assert titles == [title]
+        assert not at.get("metric") and not at.sidebar.get("selectbox")
+        assert [b.label for b in at.button] == ["Sign out"]
+
+
 def test_no_typed_paths_on_a_shared_server_without_roots() -> None:
     """AppTest has no server.address (Streamlit binds every interface): the box is off."""
     at = run_page("streamlit_app.py", params={"source": "files"}, state={"source": "files"})
