@@ -206,8 +206,6 @@ def _la_source(endpoint: str) -> Any:
 
 @pytest.fixture
 def la() -> Iterator[Any]:
-    if importlib.util.find_spec("tests.fakes.la_server") is None:
-        pytest.skip("tests/fakes/la_server.py is not there yet (another helper writes it)")
     from tests.fakes.la_server import FakeLogAnalytics
 
     with FakeLogAnalytics() as server:
