@@ -525,7 +525,7 @@ def flag_events(
             runs, "Command", "Cron runs", runs["User"], _s(runs["User"]) + ": " + _s(runs["Command"]), rules
         ),
     ]
-    parts.append(_engine_rows(su, cr, ac, rules=rules, specs=specs, new_cron=new_cron is not None))
+    parts.append(_engine_rows(su, cr, ac, rules=rules, specs=specs, new_cron=new_cron))
     return _fold_flags([p for p in parts if len(p)])
 
 
@@ -546,15 +546,15 @@ def _engine_rows(
     *,
     rules: Sequence[RiskRule] | None,
     specs: Mapping[str, DetectionSpec] | None,
-    new_cron: bool,
+    new_cron: pd.DataFrame | None,
 ) -> pd.DataFrame:
     """Flags from the findings engine itself (same detectors, same severities as the Findings page)."""
     times = pd.concat([to_utc(f["TimeGenerated"]) for f in (sudo, cron, accounts)]).dropna()
     if times.empty:
         return pd.DataFrame()
     tr = TimeRange(times.min().to_pydatetime(), (times.max() + pd.Timedelta("1s")).to_pydatetime())
-    data = HuntData(host="", tr=tr, sudo=sudo, cron=cron, accounts=accounts)
-    ids = [k for k in _ENGINE_KINDS if new_cron or k != "cron.new_command"]
+    data = HuntData(host="", tr=tr, sudo=sudo, cron=cron, accounts=accounts, new_cron=new_cron)
+    ids = [k for k in _ENGINE_KINDS if new_cron is not None or k != "cron.new_command"]
     found = run_detectors(data, ids, specs=specs, risky_rules=rules)
     if not found:
         return pd.DataFrame()

@@ -50,6 +50,9 @@ class HuntData:
     flows: pd.DataFrame = field(default_factory=FLOWS.empty)
     users: dict[int, str] = field(default_factory=dict)  # uid -> name from the host's passwd
     tables: frozenset[str] = frozenset()
+    # A page's own ``new_cron_commands`` result (its baseline, e.g. before a session):
+    # cron.new_command rates these instead of deriving a baseline from ``tr``.
+    new_cron: pd.DataFrame | None = None
     _procs: pd.DataFrame | None = None
 
     @property

@@ -77,11 +77,17 @@ def detect_new_cron_command(ctx: _Ctx) -> list[Finding]:
     runs = cr[(cr["Action"] == "run") & cr["TimeGenerated"].notna()]
     if runs.empty:
         return []
-    start = max(pd.Timestamp(ctx.data.tr.start), runs["TimeGenerated"].min())
-    end = min(pd.Timestamp(ctx.data.tr.end), runs["TimeGenerated"].max())
-    baseline_end = start + (end - start) * float(spec.param("baseline_fraction"))
-    # One host may be written "app02" in one file and "APP02" in another.
-    new = new_cron_commands(cr.assign(Computer=cr["Computer"].str.lower()), baseline_end=baseline_end)
+    if ctx.data.new_cron is not None:
+        # The caller's baseline (Session detail: everything before the session).
+        new = ctx.data.new_cron.reset_index(drop=True)
+        baseline = "never in the caller's baseline"
+    else:
+        start = max(pd.Timestamp(ctx.data.tr.start), runs["TimeGenerated"].min())
+        end = min(pd.Timestamp(ctx.data.tr.end), runs["TimeGenerated"].max())
+        baseline_end = start + (end - start) * float(spec.param("baseline_fraction"))
+        # One host may be written "app02" in one file and "APP02" in another.
+        new = new_cron_commands(cr.assign(Computer=cr["Computer"].str.lower()), baseline_end=baseline_end)
+        baseline = f"never in the baseline up to {iso(baseline_end)}"
     if new.empty:
         return []
     hits = _risky_hits(ctx, new["Command"])
@@ -110,7 +116,7 @@ def detect_new_cron_command(ctx: _Ctx) -> list[Finding]:
                 end=_ts(r["LastSeen"]),
                 user=_s(r["User"]),
                 detail=f"cron ran this command of {r['User']} {int(r['Runs'])} time(s) from {iso(r['FirstSeen'])}, "
-                f"never in the baseline up to {iso(baseline_end)}"
+                + baseline
                 + (("; " + "; ".join(reasons)) if reasons else "")
                 + ".",
                 evidence=_capped(syslog_line(x) for x in rows.to_dict("records")),

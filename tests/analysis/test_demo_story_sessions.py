@@ -93,7 +93,9 @@ def test_session_flags_sudo_root_shell(story: dict[str, Any], session_flags: pd.
     truth = story["truth"]
     row = _one(session_flags, "sudo.shell")
     assert row["User"] == truth["compromised_user"]
-    assert row["Event"].startswith(f"{truth['compromised_user']} as root: ")
+    # The engine's sudo.shell title (findings.yaml) names who, as whom and the shell run.
+    assert row["Event"] == f"{truth['compromised_user']} used sudo to get a root shell (/bin/bash)"
+    assert row["Matched"].endswith("USER=root ; COMMAND=/bin/bash")  # the sudo line itself
     assert row["TimeGenerated"] == _second(truth["steps"]["sudo_root_shell"])
     assert _techniques(row) == {"T1548.003", "T1059.004"}  # Sudo and Sudo Caching; Unix Shell
     assert row["Severity"] == "high"
@@ -103,18 +105,23 @@ def test_session_flags_new_account_and_sudo_group(story: dict[str, Any], session
     truth = story["truth"]
     new = _one(session_flags, "account.new_user")
     assert new["User"] == truth["new_account"]
-    assert new["Event"] == f"user_add {truth['new_account']} uid {truth['new_uid']}"
+    assert new["Event"] == f"New account {truth['new_account']} created"
+    # the useradd line is the evidence, with the uid the story gave the backdoor
+    assert f"name={truth['new_account']}, UID={truth['new_uid']}," in new["Matched"]
+    assert new["Severity"] == "medium"  # not uid 0
+    assert new["Count"] == 1  # one useradd, not one per log that recorded it
     assert new["TimeGenerated"] == _second(truth["steps"]["user_created"])
     assert _techniques(new) == {"T1136.001"}  # Create Account: Local Account
     group = _one(session_flags, "account.privileged_group")
-    assert group["Event"] == f"{truth['new_account']} added to group sudo"
+    assert group["Event"] == f"{truth['new_account']} added to privileged group sudo"
     assert group["TimeGenerated"] == _second(truth["steps"]["added_to_sudo"])
     assert _techniques(group) == {"T1098"}  # Account Manipulation
 
 
 def test_session_flags_crontab_edit(story: dict[str, Any], session_flags: pd.DataFrame) -> None:
     row = _one(session_flags, "cron.crontab_edit")
-    assert row["Event"] == "root replace crontab of root"
+    assert row["Event"] == "Crontab of root changed by root"  # owner, then who ran crontab
+    assert row["Count"] == 1  # BEGIN EDIT/REPLACE/END EDIT of one crontab -e are one flag
     assert row["TimeGenerated"].floor("s") == _second(story["truth"]["steps"]["crontab_replaced"])
     assert _techniques(row) == {"T1053.003"}  # Scheduled Task/Job: Cron
 
@@ -128,7 +135,7 @@ def test_session_flags_downloading_cron_job(story: dict[str, Any], session_flags
     assert risky["TimeGenerated"].floor("s") == _second(truth["steps"]["malicious_cron_first"])
     assert _techniques(risky) == {"T1105", "T1059.004"}  # Ingress Tool Transfer; Unix Shell
     new = _one(session_flags, "cron.new_command")
-    assert new["Event"] == f"root: {truth['cron_command']}"
+    assert new["Event"] == f"New cron job of root: {truth['cron_command']}"
     assert new["Severity"] == "high"  # risky and after a crontab change
     assert _techniques(new) == {"T1053.003"}
 
