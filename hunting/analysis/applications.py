@@ -14,7 +14,9 @@ from typing import Final
 
 import pandas as pd
 
-from hunting.analysis.risky import RiskRule, match_commands
+from hunting.analysis.risky import RiskRule
+from hunting.analysis.sudo import SUDO_PROCESSES
+from hunting.detections.rating import command_hits
 from hunting.schema import SYSLOG, conform
 
 DEFAULT_SYSTEM_DAEMONS: Final[tuple[str, ...]] = (
@@ -141,10 +143,19 @@ def message_command(messages: pd.Series) -> pd.Series:
 
 
 def message_risks(messages: pd.DataFrame, rules: Sequence[RiskRule] | None = None) -> pd.DataFrame:
-    """Risky-command rule hits in the messages, one row per (message, rule), in time order."""
+    """The Findings engine's hits in the messages, one row per (message, rule), in time order.
+
+    Risky-command rules and encoded payloads on the whole message; a sudo line that
+    ran an interactive shell (``COMMAND=/bin/bash``, no refusal reason) is rated by
+    ``sudo.shell`` on its command, as on Findings and User activity.
+    """
     if messages.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in RISK_COLUMNS})
-    hits = match_commands(messages["SyslogMessage"], rules)
+    messages = messages.reset_index(drop=True)
+    hits = command_hits(messages["SyslogMessage"], rules=rules)
+    shells = _sudo_shell_hits(messages, rules)
+    if len(shells):
+        hits = pd.concat([shells, hits], ignore_index=True).sort_values("Row", kind="stable")
     if hits.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in RISK_COLUMNS})
     rows = messages.loc[hits["Row"]]
@@ -153,6 +164,34 @@ def message_risks(messages: pd.DataFrame, rules: Sequence[RiskRule] | None = Non
         out[col] = rows[col].reset_index(drop=True)
     out["Command"] = message_command(rows["SyslogMessage"]).reset_index(drop=True)
     return out[list(RISK_COLUMNS)]
+
+
+def _sudo_shell_hits(messages: pd.DataFrame, rules: Sequence[RiskRule] | None) -> pd.DataFrame:
+    """sudo.shell hits on the sudo lines of ``messages`` (refusals, which carry a reason, never)."""
+    from hunting.analysis.sudo import sudo_events
+    from hunting.detections.rating import SUDO_SHELL
+
+    proc = messages["ProcessName"].astype("string").str.strip().str.lower()
+    lines = messages[proc.isin(SUDO_PROCESSES).fillna(False).to_numpy()]
+    if lines.empty:
+        return pd.DataFrame()
+    parsed = sudo_events(lines)
+    if parsed.empty:
+        return pd.DataFrame()
+    # sudo_events keeps each line's time and message: map its rows back to the messages.
+    key = lines.reset_index().merge(
+        parsed[["TimeGenerated", "SyslogMessage", "Command", "Result"]].drop_duplicates(
+            ["TimeGenerated", "SyslogMessage"]
+        ),
+        on=["TimeGenerated", "SyslogMessage"],
+        how="inner",
+    )
+    if key.empty:
+        return pd.DataFrame()
+    commands = pd.Series(key["Command"].to_numpy(), index=key["index"].to_numpy(), dtype="string")
+    ok = pd.Series((key["Result"] == "Success").fillna(False).to_numpy(), index=commands.index)
+    hits = command_hits(commands, sudo=True, succeeded=ok, rules=rules)
+    return hits[hits["RuleId"] == SUDO_SHELL]
 
 
 _APP_DTYPES: Final = {

@@ -27,8 +27,9 @@ from hunting.analysis.process_tree import (
     tree_for_session,
     trees_for_executable,
 )
-from hunting.analysis.risky import RiskRule, match_commands
+from hunting.analysis.risky import RiskRule
 from hunting.analysis.users import UNSET_IDS, name_for, users_from_audit
+from hunting.detections.rating import command_hits
 from hunting.schema import conform
 
 FORKED_NOTE: Final = "[forked, no execve]"
@@ -172,9 +173,10 @@ def match_logon(sessions: pd.DataFrame, logon: Mapping[str, Any]) -> int | None:
 
 
 def tree_risks(tree: pd.DataFrame, rules: list[RiskRule] | None = None) -> pd.DataFrame:
-    """Risky-command rule hits on the tree's command lines, with the process each belongs to."""
-    real = tree.loc[~tree["IsSynthetic"].fillna(False).astype(bool), "Cmdline"]
-    hits = match_commands(real, rules)
+    """The Findings engine's hits on the tree's processes (risky-command rules, encoded payloads,
+    programs run from temporary or hidden directories), with the process each belongs to."""
+    keep = ~tree["IsSynthetic"].fillna(False).astype(bool)
+    hits = command_hits(tree.loc[keep, "Cmdline"], exe=tree.loc[keep, "Exe"], rules=rules)
     if hits.empty:
         return hits.assign(ProcKey=pd.Series(dtype="string"))
     return hits.assign(ProcKey=tree.loc[hits["Row"], "ProcKey"].to_numpy())

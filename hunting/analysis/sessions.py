@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from hunting.analysis.logons import FAILURE, SSH_PROCESSES, SUCCESS, _prepare
+from hunting.analysis.message_forms import message_forms
 from hunting.schema import ALERTS, LOGONS, conform
 
 SESSION_COLUMNS = [
@@ -43,10 +44,7 @@ SYSTEM_SESSION_SERVICES = frozenset(
     {"cron", "crond", "atd", "systemd-user", "systemd", "sudo", "sudo-i", "run0", "polkit-1", "pkexec"}
 )
 
-_SESSION_RE = (
-    r"^(?:pam_unix\((?P<service>[^:)]+):session\): )?session (?P<what>opened|closed) for user "
-    r"(?P<user>[^\s(]+)(?:\(uid=\d+\))?(?: by (?P<by>[^\s(]*)(?:\(uid=(?P<uid>\d+)\))?)?\s*$"
-)
+_SESSION_RE = message_forms().form("pam_session_event").pattern  # hunting/rules/message_forms.yaml
 # An Accepted line is written just before its session opens; a stale one must not attach.
 _ACCEPT_TOLERANCE = pd.Timedelta("2min")
 _NO_PID = -1
@@ -211,6 +209,29 @@ def logon_sessions(
     counts = sessions[["Computer", "User"]].merge(per_user, on=["Computer", "User"], how="left")
     fails = counts[FAILURE].fillna(0).to_numpy(dtype=np.int64)
     succ = counts[SUCCESS].fillna(0).to_numpy(dtype=np.int64)
+    # A system session (sudo, cron ...) counts only its own program's logons: root's SSH
+    # failures say nothing about an administrator's routine `sudo` (issue 14 item 9).
+    system = is_system_session(sessions).to_numpy(dtype=bool)
+    if system.any():
+        own = (
+            weighted[weighted["Result"].isin([SUCCESS, FAILURE])]
+            .assign(_prog=lambda d: d["ProcessName"].astype("string").str.lower())
+            .pivot_table(
+                index=["Computer", "User", "_prog"],
+                columns="Result",
+                values="_n",
+                aggfunc="sum",
+                fill_value=0,
+            )
+            .reindex(columns=[FAILURE, SUCCESS], fill_value=0)
+            .reset_index()
+        )
+        keys = sessions[["Computer", "User"]].assign(
+            _prog=sessions["ProcessName"].astype("string").str.lower()
+        )
+        own_counts = keys.merge(own, on=["Computer", "User", "_prog"], how="left")
+        fails = np.where(system, own_counts[FAILURE].fillna(0).to_numpy(dtype=np.int64), fails)
+        succ = np.where(system, own_counts[SUCCESS].fillna(0).to_numpy(dtype=np.int64), succ)
     sessions["UserFailures"] = fails
     sessions["UserSuccesses"] = succ
     total = fails + succ

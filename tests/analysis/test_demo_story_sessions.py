@@ -193,3 +193,26 @@ def test_benign_host_has_no_flags(story: dict[str, Any]) -> None:
     assert len(db["sudo_events"]) > 0 and len(db["cron_events"]) > 0
     flags = sd.flag_events(db["sudo_events"], db["cron_events"], db["account_changes"])
     assert flags.empty
+
+
+def test_sudo_sessions_do_not_inherit_ssh_failures(story: dict[str, Any]) -> None:
+    """Issue 14 item 9: root's SSH password guessing is not the failure ratio of every sudo session.
+
+    Checked by hand on the generated web01 auth logs: ``grep -h 'Failed password for root '
+    auth.log*`` gives 115 lines (more with "message repeated N times"), and ``grep -h
+    'pam_unix(sudo:session): session opened for user root'`` gives 15 sudo sessions.
+    """
+    sessions = logon_sessions(story["syslog"], story["logon_events"], include_system=True)
+    sudo = sessions[sessions["SessionType"] == "sudo"]
+    assert len(sudo) == 15
+    assert (sudo["User"] == "root").all()
+    lg = story["logon_events"]
+    root_ssh = lg[(lg["User"] == "root") & (lg["ProcessName"] == "sshd") & (lg["Result"] == "Failure")]
+    assert root_ssh["Count"].fillna(1).sum() >= 115  # the failures exist ...
+    assert (sudo["UserFailures"] == 0).all()  # ... but are sshd's, not sudo's
+    assert sudo["FailureRatio"].isna().all()
+    # A logon session still carries its user's failures: the intruder's sshd session.
+    intruder = sessions[
+        (sessions["SessionType"] == "sshd") & (sessions["User"] == story["truth"]["compromised_user"])
+    ]
+    assert (intruder["UserFailures"] > 0).any()
