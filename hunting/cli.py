@@ -129,7 +129,15 @@ def cmd_report(args: argparse.Namespace) -> int:
         tr = TimeRange(start or span.start, end or span.end)
     except ValueError as exc:
         raise HuntingError(f"bad time range: {exc}") from None
-    text = render(build_report(src, str(row["Computer"]), tr), args.format)
+    sigma = None
+    if not args.no_sigma:
+        from hunting.sigma.rules import load_rules, rule_dirs
+
+        sigma = load_rules(rule_dirs(args.sigma or ()))
+        for s in sigma.skipped:
+            if s.reason == "rule folder not found" or s.reason.startswith("not a Sigma rule"):
+                print(f"warning: Sigma: {term(s.path)}: {term(s.reason)}", file=sys.stderr)
+    text = render(build_report(src, str(row["Computer"]), tr, sigma=sigma), args.format)
     if args.output:
         try:
             Path(args.output).write_text(text, encoding="utf-8")
@@ -161,6 +169,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", metavar="FILE", help="write here instead of standard output")
     p.add_argument("--year", type=int, help="year of log lines that carry none (default: from file mtime)")
     p.add_argument("--tz", default="UTC", help="time zone of timestamps without offset (default UTC)")
+    p.add_argument(
+        "--sigma",
+        action="append",
+        metavar="DIR",
+        help="a folder (or file) of your own Sigma rules, besides the shipped SigmaHQ snapshot and "
+        "HUNTING_SIGMA_DIRS (repeatable)",
+    )
+    p.add_argument("--no-sigma", action="store_true", help="do not run Sigma rules")
     _add_host_name_arg(p)
     p.set_defaults(func=cmd_report)
     p = sub.add_parser("demo", help="write the demo scenario's log files to a folder")

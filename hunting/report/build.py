@@ -94,10 +94,13 @@ def build_report(
     data: HuntData | None = None,
     result: HuntResult | None = None,
     progress: ProgressFn | None = None,
+    sigma: Any = None,
 ) -> dict[str, Any]:
     """The report dict for ``host`` over ``tr`` (default: the host's whole data span).
 
-    ``data``/``result`` let the app reuse what it already fetched and found.
+    ``data``/``result`` let the app reuse what it already fetched and found. ``sigma`` is the
+    rule set (:func:`hunting.sigma.rules.load_rules`) whose matches join the findings (when
+    ``result`` is computed here) and whose skipped rules the report lists; None: no Sigma.
     """
     say = progress or (lambda _msg: None)
     row = resolve_host(source, host)
@@ -106,7 +109,12 @@ def build_report(
     say("fetching the host's data")
     data = data or collect(source, name, tr)
     say("running the detections")
-    result = result or find_all(data)
+    sigma_hook = None
+    if sigma is not None:
+        from hunting.sigma.engine import SigmaHunt
+
+        sigma_hook = SigmaHunt(sigma, source)
+    result = result or find_all(data, extra=[sigma_hook] if sigma_hook else [])
     say("building the tables")
     lg = data.logons
     counted = lg[lg["Result"].isin([SUCCESS, FAILURE])]
@@ -228,6 +236,7 @@ def build_report(
         "findings": [f.to_dict() for f in result.findings],
         "timeline": [g.to_dict() for g in result.timeline],
         "errors": list(result.errors),
+        **({"sigma": sigma_hook.status.to_dict()} if sigma_hook else {}),
     }
 
 

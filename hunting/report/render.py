@@ -143,13 +143,14 @@ def to_markdown(report: dict[str, Any]) -> str:
             f"- ATT&CK: {techniques or '–'}",
             f"- user: {_md(x.get('user') or '–')}; address: {_md(x.get('source_ip') or '–')}; "
             f"session: {_md(x.get('session') or '–')}; occurrences: {x['occurrences']}",
-            f"- rule: `{x['rule_id']}`",
+            f"- rule: `{x['rule_id']}`" + "".join(f" ([Sigma rule]({u}))" for u in _rule_urls(x)),
             "",
             _md(x.get("detail") or "", 2000),
             "",
             *_fence(x["evidence"]),
             "",
         ]
+    lines += _md_sigma(f)
     for key, title, cols in _TABLES:
         lines += [f"## {title}", "", *_md_table(_get(f, key), cols)]
     return "\n".join(lines) + "\n"
@@ -253,13 +254,54 @@ def to_html(report: dict[str, Any]) -> str:
             f'<div class="finding"><h3>{_sev(x["severity"])} {_e(defang(x["title"]))}</h3>'
             f"<p>{when} · ATT&amp;CK {links or '–'} · user {_e(x.get('user') or '–')} · address "
             f"{_e(x.get('source_ip') or '–')} · session {_e(x.get('session') or '–')} · "
-            f"{int(x['occurrences'])} occurrence(s) · rule {_e(x['rule_id'])}</p>"
+            f"{int(x['occurrences'])} occurrence(s) · rule {_e(x['rule_id'])}"
+            + "".join(f' (<a href="{html.escape(u, quote=True)}">Sigma rule</a>)' for u in _rule_urls(x))
+            + "</p>"
             f"<p>{_e(defang(x.get('detail') or ''), 2000)}</p><pre>{evidence}</pre></div>"
         )
+    parts.append(_html_sigma(f))
     for key, title, cols in _TABLES:
         parts.append(f"<h2>{_e(title)}</h2>{_html_table(_get(f, key), cols)}")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+_SIGMAHQ: Final = "https://github.com/SigmaHQ/sigma/blob/"
+_SAFE_URL: Final = re.compile(r"[A-Za-z0-9_./:-]+")
+_SIGMA_COLS: Final = [("title", "Rule"), ("rule_id", "Id"), ("path", "File"), ("reason", "Why skipped")]
+
+
+def _rule_urls(finding: dict[str, Any]) -> list[str]:
+    """Links to a Sigma rule on SigmaHQ's GitHub (the only outside links a finding carries; the
+    URL is the pinned snapshot's prefix plus the rule's path in it, see hunting.sigma.rules)."""
+    pages = (str(lk.get("page", "")) for lk in finding.get("links", []))
+    return [u for u in pages if u.startswith(_SIGMAHQ) and _SAFE_URL.fullmatch(u)]
+
+
+def _md_sigma(f: dict[str, Any]) -> list[str]:
+    sigma = f.get("sigma")
+    if not sigma:
+        return []
+    lines = [
+        "## Sigma rules",
+        "",
+        f"{int(sigma['evaluated'])} evaluated, {len(sigma['skipped'])} skipped.",
+        "",
+    ]
+    lines += [f"- {_md(n, 500)}" for n in sigma["notes"]]
+    return [*lines, "", "Skipped rules:", "", *_md_table(sigma["skipped"], _SIGMA_COLS)]
+
+
+def _html_sigma(f: dict[str, Any]) -> str:
+    sigma = f.get("sigma")
+    if not sigma:
+        return ""
+    notes = "".join(f"<li>{_e(n, 500)}</li>" for n in sigma["notes"])
+    return (
+        f"<h2>Sigma rules</h2><p>{int(sigma['evaluated'])} evaluated, {len(sigma['skipped'])} skipped.</p>"
+        + (f"<ul>{notes}</ul>" if notes else "")
+        + f"<h3>Skipped rules</h3>{_html_table(sigma['skipped'], _SIGMA_COLS)}"
+    )
 
 
 RENDERERS: Final[dict[str, Callable[[dict[str, Any]], str]]] = {

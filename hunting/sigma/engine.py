@@ -2,11 +2,13 @@
 
 Why this way: the host's rows come from the source (``syslog``/``audit_events``, so local files
 and Log Analytics frames alike), are registered in a private in-memory DuckDB connection as the
-three ``sigma_*`` relations the pipeline names, and each rule's SQL (SigmaHQ's SQLite backend in
-DuckDB spelling, see :mod:`hunting.sigma.backend`) runs on them. DuckDB evaluates LIKE/ILIKE in
-linear time and its regular expressions are RE2, so attacker-controlled log text cannot make a
-rule's pattern backtrack. Only rule text (trusted files) is part of the SQL; host and time range
-select the rows before, through the source's own bound-parameter queries.
+three ``sigma_*`` relations the pipeline names, and the rules' SQL (SigmaHQ's SQLite backend in
+DuckDB spelling, see :mod:`hunting.sigma.backend`) runs on them: **one pass per table**, every
+rule of that table a boolean column of the same scan, so 120 process rules cost one read of the
+process table. DuckDB evaluates LIKE/ILIKE in linear time and its regular expressions are RE2,
+so attacker-controlled log text cannot make a rule's pattern backtrack. Only rule text (trusted
+files) is part of the SQL; host and time range select the rows before, through the source's own
+bound-parameter queries.
 
 Tables:
 
@@ -18,20 +20,25 @@ Tables:
 * ``sigma_process``: program starts from :func:`process_events` (audit EXECVE events): Image,
   CommandLine, CurrentDirectory, User, LogonId and ParentImage/ParentCommandLine (the last
   program started by the parent pid before the child, an ASOF join).
+
+On Log Analytics (a source with ``sigma_rows``) the Syslog rules run in the workspace as KQL
+(:mod:`hunting.sigma.kql`) when pySigma-backend-kusto is installed; otherwise, and for the
+auditd and process rules, on the rows fetched for the hunt. :class:`SigmaStatus` says which.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import duckdb
 import pandas as pd
 
-from hunting.analysis.findings import MAX_EVIDENCE, Finding, Link, iso, syslog_line
-from hunting.sigma.rules import FULLTEXT, ConvertedRule, RuleSet, Skipped, load_rules
+from hunting.detections.base import HuntData, syslog_line
+from hunting.detections.model import MAX_EVIDENCE, Finding, Link, iso
+from hunting.sigma.rules import FULLTEXT, TABLES, ConvertedRule, RuleSet, Skipped, load_rules
 from hunting.timerange import TimeRange
 
 # auditd fields whose unquoted value is hex-encoded text (EXECVE arguments, paths, names).
@@ -44,6 +51,26 @@ class SigmaRun:
     findings: list[Finding]
     skipped: list[Skipped]
     matched_rows: dict[str, int]  # rule id -> matching rows (tests compare with KQL)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SigmaStatus:
+    """What the analyst is told about the rules: how many ran, which were skipped and why."""
+
+    evaluated: int
+    skipped: tuple[Skipped, ...]
+    notes: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "evaluated": self.evaluated,
+            "skipped": [
+                {"rule_id": s.rule_id, "title": s.title, "path": s.path, "reason": s.reason}
+                for s in self.skipped
+            ],
+            "notes": list(self.notes),
+        }
 
 
 def _auditd_sql(fields: set[str]) -> str:
@@ -85,10 +112,25 @@ FROM procs c ASOF LEFT JOIN procs p ON c.Computer = p.Computer AND c.Ppid = p.Pi
 """
 
 
-class SigmaTables:
-    """The ``sigma_*`` relations of one host and range on a private DuckDB connection."""
+def _empty_procs() -> pd.DataFrame:
+    procs = pd.DataFrame(
+        {c: pd.Series(dtype="string") for c in ("Computer", "Exe", "Cmdline", "Cwd", "User")}
+    )
+    procs["TimeGenerated"] = pd.Series(dtype="datetime64[ns, UTC]")
+    procs["Pid"] = procs["Ppid"] = procs["Ses"] = pd.Series(dtype="Int64")
+    return procs
 
-    def __init__(self, syslog: pd.DataFrame, audit: pd.DataFrame, rules: RuleSet) -> None:
+
+class SigmaTables:
+    """The ``sigma_*`` relations of one host and range on a private DuckDB connection.
+
+    ``procs`` are the program starts when the caller has them already (the hunt's
+    :attr:`HuntData.processes`); otherwise they are derived from ``audit``.
+    """
+
+    def __init__(
+        self, syslog: pd.DataFrame, audit: pd.DataFrame, rules: RuleSet, procs: pd.DataFrame | None = None
+    ) -> None:
         from hunting.analysis.process_tree import process_events
 
         self.con = duckdb.connect(":memory:")
@@ -96,80 +138,107 @@ class SigmaTables:
         self.lock = threading.Lock()
         self.syslog = syslog.reset_index(drop=True)
         self.audit = audit.reset_index(drop=True)
-        self.procs = process_events(self.audit).reset_index(drop=True) if len(self.audit) else None
+        if procs is None:
+            procs = process_events(self.audit) if len(self.audit) else None
+        self.procs = procs.reset_index(drop=True) if procs is not None and len(procs) else _empty_procs()
         sys_frame = self.syslog.assign(_row=range(len(self.syslog)))
         sys_frame[FULLTEXT] = sys_frame.get("SyslogMessage")
         self.con.register("syslog_frame", sys_frame)
         self.con.execute("CREATE TEMP TABLE sigma_syslog AS SELECT * FROM syslog_frame")
         self.con.unregister("syslog_frame")
+        auditd_fields = rules.fields("sigma_auditd")
         if len(self.audit) and "RawMessage" in self.audit.columns:
             self.con.register(
                 "audit",
                 self.audit[["TimeGenerated", "Computer", "RawMessage"]].assign(_row=range(len(self.audit))),
             )
-            self.con.execute("CREATE TEMP TABLE sigma_auditd AS " + _auditd_sql(rules.fields("sigma_auditd")))
+            self.con.execute("CREATE TEMP TABLE sigma_auditd AS " + _auditd_sql(auditd_fields))
+            self.con.unregister("audit")
         else:
             cols = ", ".join(
-                f'CAST(NULL AS VARCHAR) AS "{f}"' for f in sorted(rules.fields("sigma_auditd") | {"type"})
+                f'CAST(NULL AS VARCHAR) AS "{f}"' for f in sorted(auditd_fields - {FULLTEXT} | {"type"})
             )
             self.con.execute(f'CREATE TEMP TABLE sigma_auditd AS SELECT 0 AS _row, NULL::TIMESTAMP AS TimeGenerated, NULL AS Computer, NULL::VARCHAR AS "_text", {cols} LIMIT 0')  # fmt: skip
-        procs = self.procs
-        if procs is None or procs.empty:
-            procs = pd.DataFrame(
-                {c: pd.Series(dtype="string") for c in ("Computer", "Exe", "Cmdline", "Cwd", "User")}
-            )
-            procs["TimeGenerated"] = pd.Series(dtype="datetime64[ns, UTC]")
-            procs["Pid"] = procs["Ppid"] = procs["Ses"] = pd.Series(dtype="Int64")
-        self.con.register("procs", procs.assign(_row=range(len(procs))))
+        self.con.register("procs", self.procs.assign(_row=range(len(self.procs))))
         self.con.execute("CREATE TEMP TABLE sigma_process AS " + _PROCESS_SQL)
         self.con.unregister("procs")
 
     def rows(self, rule: ConvertedRule) -> list[int]:
         """Row numbers (in the table's source frame) matching ``rule``; raises duckdb.Error."""
-        sql = rule.sql.replace("SELECT * FROM", "SELECT DISTINCT _row FROM", 1)
+        return self.match(rule.table, [rule])[rule.rule_id]
+
+    def match(self, table: str, rules: Sequence[ConvertedRule]) -> dict[str, list[int]]:
+        """Rows matching each rule of ``table``, in one scan; raises duckdb.Error."""
+        if not rules:
+            return {}
+        conds = [r.condition for r in rules]
+        cols = ", ".join(f"COALESCE(({c}), false) AS m{i}" for i, c in enumerate(conds))
+        hit = " OR ".join(f"m{i}" for i in range(len(conds)))
+        sql = f"SELECT * FROM (SELECT _row, {cols} FROM {table}) WHERE {hit}"
         with self.lock:
-            return sorted(int(r[0]) for r in self.con.execute(sql).fetchall())
+            found = self.con.execute(sql).fetchall()
+        out: dict[str, list[int]] = {r.rule_id: [] for r in rules}
+        for row in found:
+            for i, r in enumerate(rules):
+                if row[i + 1]:
+                    out[r.rule_id].append(int(row[0]))
+        return {k: sorted(set(v)) for k, v in out.items()}
 
     def lines(self, rule: ConvertedRule, rows: Sequence[int]) -> list[str]:
         if rule.table == "sigma_syslog":
             return [syslog_line(self.syslog.iloc[i].to_dict()) for i in rows]
         if rule.table == "sigma_auditd":
             return [str(self.audit.iloc[i].get("RawMessage") or "") for i in rows]
-        procs = self.procs if self.procs is not None else pd.DataFrame()
         out = []
         for i in rows:
-            r = procs.iloc[i]
+            r = self.procs.iloc[i]
             out.append(f"{iso(r['TimeGenerated'])} pid={r.get('Pid')} ppid={r.get('Ppid')} user={r.get('User')} exe={r.get('Exe')} cwd={r.get('Cwd')} cmdline={r.get('Cmdline')}")  # fmt: skip
         return out
 
     def times(self, rule: ConvertedRule, rows: Sequence[int]) -> pd.Series:
         frame = {"sigma_syslog": self.syslog, "sigma_auditd": self.audit}.get(rule.table, self.procs)
-        assert frame is not None
         return pd.to_datetime(frame["TimeGenerated"].iloc[list(rows)], utc=True)
 
 
 def evaluate(tables: SigmaTables, rules: RuleSet, host: str) -> SigmaRun:
-    """Every rule on the tables: one finding per rule that matched, skipped rules with reasons."""
+    """Every rule on the tables (one scan per table): a finding per rule that matched.
+
+    If a table's combined scan fails, its rules run one by one so only the failing rule is
+    reported as skipped (with DuckDB's first error line), never the whole table.
+    """
     findings: list[Finding] = []
     skipped = list(rules.skipped)
     counts: dict[str, int] = {}
-    for rule in rules.rules:
+    for table in TABLES:
+        mine = [r for r in rules.rules if r.table == table]
         try:
-            rows = tables.rows(rule)
-        except duckdb.Error as exc:
-            skipped.append(Skipped(rule.rule_id, rule.title, rule.path, f"failed to run on DuckDB: {str(exc).splitlines()[0][:200]}"))  # fmt: skip
-            continue
-        counts[rule.rule_id] = len(rows)
-        if rows:
-            findings.append(_finding(rule, host, rows, tables))
+            hits = tables.match(table, mine)
+        except duckdb.Error:
+            hits = {}
+            for rule in mine:
+                try:
+                    hits[rule.rule_id] = tables.rows(rule)
+                except duckdb.Error as exc:
+                    skipped.append(Skipped(rule.rule_id, rule.title, rule.path, f"failed to run on DuckDB: {str(exc).splitlines()[0][:200]}"))  # fmt: skip
+        for rule in mine:
+            if rule.rule_id not in hits:
+                continue
+            rows = hits[rule.rule_id]
+            counts[rule.rule_id] = len(rows)
+            if rows:
+                lines = tables.lines(rule, rows[:MAX_EVIDENCE])
+                findings.append(make_finding(rule, host, tables.times(rule, rows), lines, len(rows)))
     return SigmaRun(findings, skipped, counts)
 
 
-def _finding(rule: ConvertedRule, host: str, rows: list[int], tables: SigmaTables) -> Finding:
-    times = tables.times(rule, rows)
-    lines = [ln[:_MAX_LINE] for ln in tables.lines(rule, rows[:MAX_EVIDENCE])]
+def make_finding(
+    rule: ConvertedRule, host: str, times: pd.Series, lines: Sequence[str], count: int
+) -> Finding:
+    """One finding per rule and host: title, level -> severity, ATT&CK tags, rule id and link."""
     by = f" by {rule.author}" if rule.author else ""
-    detail = f"Sigma rule {rule.rule_id} ({rule.level}){by}: {rule.description} Rule: {rule.url}"
+    where = "Rule" if rule.url.startswith("https://") else "Rule file"
+    detail = f"Sigma rule {rule.rule_id} ({rule.level}){by}: {rule.description} {where}: {rule.url}"
+    links = (Link(rule.url, "Sigma rule on GitHub (SigmaHQ)"),) if rule.url.startswith("https://") else ()
     return Finding(
         id=f"sigma-{rule.rule_id}-{host}"[:120],
         rule_id=f"sigma:{rule.rule_id}",
@@ -180,10 +249,88 @@ def _finding(rule: ConvertedRule, host: str, rows: list[int], tables: SigmaTable
         end=times.max().to_pydatetime(),
         host=host,
         detail=detail,
-        evidence=tuple(lines),
-        occurrences=len(rows),
-        links=(Link(rule.url, "Sigma rule"),),
+        evidence=tuple(ln[:_MAX_LINE] for ln in lines[:MAX_EVIDENCE]),
+        occurrences=count,
+        links=links,
     )
+
+
+def _subset(rules: RuleSet, keep: Sequence[ConvertedRule]) -> RuleSet:
+    return RuleSet(tuple(keep), rules.skipped)
+
+
+def _kql_capable(source: Any) -> bool:
+    """A source that runs Sigma KQL itself (Log Analytics); asked of the class, so a wrapper
+    that answers every attribute (the app's cached source) does not pass for one."""
+    return callable(getattr(type(source), "sigma_rows", None))
+
+
+def run_on_data(data: HuntData, rules: RuleSet, source: Any = None) -> SigmaRun:
+    """Sigma over a hunt's frames; on Log Analytics the Syslog rules as KQL in the workspace."""
+    from hunting.sigma import kql
+
+    notes: list[str] = []
+    local = list(rules.rules)
+    remote = SigmaRun([], [], {})
+    if _kql_capable(source):
+        if kql.kusto_available():
+            kql_rules, not_kql = kql.kql_rules(
+                _subset(rules, [r for r in local if r.table == "sigma_syslog"])
+            )
+            remote = kql.run_kql_rules(kql_rules, data.host, data.tr, source.sigma_rows)
+            ran = {k.rule.rule_id for k in kql_rules}
+            local = [r for r in local if r.rule_id not in ran]
+            notes.append(f"{len(ran)} Syslog rule(s) ran in the Log Analytics workspace as KQL.")
+            failed = [s for s in not_kql if s.rule_id and s.rule_id in {r.rule_id for r in local}]
+            if failed:
+                notes.append(
+                    f"{len(failed)} Syslog rule(s) could not be converted to KQL and ran on the fetched rows."
+                )
+        else:
+            notes.append(f"Log Analytics: {kql.KUSTO_MISSING}; Syslog rules ran on the fetched rows (up to the row cap), not in the workspace.")  # fmt: skip
+        notes.append("Log Analytics: auditd and process_creation rules ran on the fetched audit rows.")
+    tables = SigmaTables(data.syslog, data.audit, _subset(rules, local), procs=data.processes)
+    run = evaluate(tables, _subset(rules, local), data.host)
+    return SigmaRun(
+        run.findings + remote.findings,
+        run.skipped + remote.skipped,
+        {**run.matched_rows, **remote.matched_rows},
+        notes,
+    )
+
+
+class SigmaHunt:
+    """An ``extra`` finding source for :func:`hunting.detections.runner.find_all`/``hunt``.
+
+    Called with the hunt's :class:`HuntData`; keeps the last run's skipped rules and notes in
+    :attr:`status` (the rules' own skip list is also :func:`sigma_status` without a run).
+    """
+
+    __name__ = "sigma"
+
+    def __init__(self, rules: RuleSet | None = None, source: Any = None) -> None:
+        self.rules = rules if rules is not None else load_rules()
+        self.source = source
+        self.status = sigma_status(self.rules, source)
+
+    def __call__(self, data: HuntData) -> list[Finding]:
+        run = run_on_data(data, self.rules, self.source)
+        failed = len(run.skipped) - len(self.rules.skipped)  # rules DuckDB refused at run time
+        self.status = SigmaStatus(len(self.rules.rules) - failed, tuple(run.skipped), tuple(run.notes))
+        return run.findings
+
+
+def sigma_status(rules: RuleSet, source: Any = None) -> SigmaStatus:
+    """The skipped rules (with reasons) and notes for ``source``, without running anything."""
+    from hunting.sigma import kql
+
+    notes: list[str] = []
+    if _kql_capable(source):
+        if kql.kusto_available():
+            notes.append("Syslog rules run in the Log Analytics workspace as KQL; auditd and process_creation rules on the fetched audit rows.")  # fmt: skip
+        else:
+            notes.append(f"Log Analytics: {kql.KUSTO_MISSING}; Syslog rules run on the fetched rows (up to the row cap), not in the workspace.")  # fmt: skip
+    return SigmaStatus(len(rules.rules), tuple(rules.skipped), tuple(notes))
 
 
 def sigma_run(source: Any, host: str, tr: TimeRange, rules: RuleSet | None = None) -> SigmaRun:

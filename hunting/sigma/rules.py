@@ -2,13 +2,18 @@
 
 Rules are parsed with pySigma 2.x and converted through the processing pipeline in
 ``hunting/rules/sigma/pipeline.yml`` (log source -> table, builtin service -> program). A rule
-that does not parse, whose log source is not mapped, or that fails to convert is returned as a
-:class:`Skipped` with the reason; nothing is dropped silently. Converted rule sets are cached by
-the folders' file names, sizes and modification times, so a new time range reuses them.
+that does not parse, whose log source is not mapped, that fails to convert, or whose SQL DuckDB
+refuses (a field the table lacks, a regular expression RE2 rejects: each rule is tried once on
+empty tables) is returned as a :class:`Skipped` with the reason; nothing is dropped silently.
+Conversion is cached per file *content* (SHA-256), and rule sets by the folders' file names,
+sizes and modification times, so a new time range, or a folder added beside the snapshot,
+reuses what was converted. A YAML error is reported with its line, column and problem, never
+the file's text (analysts' folders may hold anything).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -23,6 +28,7 @@ from sigma.exceptions import SigmaError
 from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaRule
 
+from hunting.evidence import EvidenceError, EvidencePolicy
 from hunting.rules import RULES_DIR
 from hunting.sigma.backend import DuckDBSigmaBackend
 
@@ -38,6 +44,18 @@ LEVELS: Final = {"informational": "low", "low": "low", "medium": "medium", "high
 _TECHNIQUE: Final = re.compile(r"attack\.(t\d{4}(?:\.\d{3})?)", re.IGNORECASE)
 _FIELD: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_RULE_BYTES: Final = 1_000_000
+# Columns of the sigma_process table (hunting.sigma.engine builds it) a process_creation rule may name.
+PROCESS_COLUMNS: Final = (
+    "Image",
+    "CommandLine",
+    "CurrentDirectory",
+    "User",
+    "LogonId",
+    "ProcessId",
+    "ParentProcessId",
+    "ParentImage",
+    "ParentCommandLine",
+)
 
 
 @dataclass(frozen=True)
@@ -69,6 +87,14 @@ class ConvertedRule:
     kql_table: str | None
     rule: SigmaRule
 
+    @property
+    def condition(self) -> str:
+        """The SQL condition alone (the WHERE clause), for one-scan evaluation of a table."""
+        prefix = f"SELECT * FROM {self.table} WHERE "
+        if not self.sql.startswith(prefix):
+            raise ValueError(f"unexpected SQL shape for rule {self.rule_id}")
+        return self.sql[len(prefix) :]
+
 
 @dataclass(frozen=True)
 class RuleSet:
@@ -90,25 +116,56 @@ def rule_dirs(extra: Iterable[str | Path] = (), environ: dict[str, str] | None =
     return seen
 
 
-def _files(dirs: Sequence[Path]) -> tuple[tuple[str, int, int], ...]:
+def _files(
+    dirs: Sequence[Path], policy: EvidencePolicy | None
+) -> tuple[tuple[tuple[str, int, int], ...], tuple[Skipped, ...]]:
+    """Rule files under ``dirs`` with (size, mtime) for the cache key; refused ones as Skipped.
+
+    With a ``policy`` (a folder typed in the app), every file's real path must be admitted by it
+    too, so a symlink in the folder cannot pull in a file outside the evidence roots."""
     out = []
+    refused = []
     for d in dirs:
         paths = [d] if d.is_file() else sorted(d.rglob("*.yml")) + sorted(d.rglob("*.yaml"))
         for p in paths:
+            if policy is not None:
+                try:
+                    policy.admit_file(p)
+                except EvidenceError as exc:
+                    refused.append(Skipped("", p.name, str(p), f"not read: {exc}"))
+                    continue
             try:
                 st = p.stat()
-            except OSError:
+            except OSError as exc:
+                refused.append(Skipped("", p.name, str(p), f"not read: {exc.strerror or exc}"))
                 continue
             out.append((str(p), st.st_size, st.st_mtime_ns))
-    return tuple(out)
+    return tuple(out), tuple(refused)
 
 
-def load_rules(dirs: Sequence[str | Path] | None = None) -> RuleSet:
-    """Parse and convert every rule under ``dirs`` (default :func:`rule_dirs`); cached."""
+def load_rules(dirs: Sequence[str | Path] | None = None, policy: EvidencePolicy | None = None) -> RuleSet:
+    """Parse and convert every rule under ``dirs`` (default :func:`rule_dirs`); cached.
+
+    ``policy``: the evidence policy of the app for folders a visitor typed (each file is
+    admitted by it); None for the shipped snapshot, the CLI and settings."""
     paths = [Path(d) for d in (dirs if dirs is not None else rule_dirs())]
     missing = [Skipped("", "", str(p), "rule folder not found") for p in paths if not p.exists()]
-    rs = _load(_files(paths))
-    return RuleSet(rs.rules, tuple(missing) + rs.skipped) if missing else rs
+    files, refused = _files(paths, policy)
+    rs = _load(files)
+    extra = tuple(missing) + refused
+    return RuleSet(rs.rules, extra + rs.skipped) if extra else rs
+
+
+def yaml_problem(exc: BaseException) -> str:
+    """A YAML/Sigma parse error as position and problem only (never the offending text)."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        return f"YAML error at {where}{exc.problem or 'not valid YAML'}"
+    if isinstance(exc, yaml.YAMLError):
+        return "YAML error (no position given)"
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]
 
 
 def _url(path: Path) -> str:
@@ -135,10 +192,14 @@ def _fields_of(rule: SigmaRule) -> set[str]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _backend() -> DuckDBSigmaBackend:
+    pipeline = ProcessingPipeline.from_yaml(PIPELINE.read_text(encoding="utf-8"))
+    return DuckDBSigmaBackend(pipeline, fulltext_field=FULLTEXT)
+
+
 @lru_cache(maxsize=8)
 def _load(files: tuple[tuple[str, int, int], ...]) -> RuleSet:
-    pipeline = ProcessingPipeline.from_yaml(PIPELINE.read_text(encoding="utf-8"))
-    backend = DuckDBSigmaBackend(pipeline, fulltext_field=FULLTEXT)
     rules: list[ConvertedRule] = []
     skipped: list[Skipped] = []
     seen: set[str] = set()
@@ -148,23 +209,74 @@ def _load(files: tuple[tuple[str, int, int], ...]) -> RuleSet:
             skipped.append(Skipped("", path.name, name, f"file larger than {MAX_RULE_BYTES:,} bytes"))
             continue
         try:
-            collection = SigmaCollection.from_yaml(path.read_text(encoding="utf-8", errors="replace"))
-        except (SigmaError, ValueError, UnicodeError, yaml.YAMLError) as exc:
-            skipped.append(Skipped("", path.name, name, f"not a Sigma rule: {str(exc)[:200]}"))
+            data = path.read_bytes()[: MAX_RULE_BYTES + 1]
+        except OSError as exc:
+            skipped.append(Skipped("", path.name, name, f"not read: {exc.strerror or exc}"))
             continue
-        for rule in collection.rules:
-            rid = str(rule.id or path.stem)
-            title = str(rule.title or path.stem)
-            if not isinstance(rule, SigmaRule):
-                skipped.append(Skipped(rid, title, name, "correlation rules are not supported"))
-                continue
-            if rid in seen:
-                skipped.append(Skipped(rid, title, name, "duplicate rule id (first one kept)"))
-                continue
-            seen.add(rid)
-            skipped_or_rule = _convert(backend, rule, path)
-            (skipped if isinstance(skipped_or_rule, Skipped) else rules).append(skipped_or_rule)  # type: ignore[arg-type]
-    return RuleSet(tuple(rules), tuple(skipped))
+        for item in _file_rules(name, hashlib.sha256(data).hexdigest(), data):
+            if isinstance(item, Skipped):
+                skipped.append(item)
+            elif item.rule_id in seen:
+                skipped.append(Skipped(item.rule_id, item.title, name, "duplicate rule id (first one kept)"))
+            else:
+                seen.add(item.rule_id)
+                rules.append(item)
+    good, bad = _try_on_empty_tables(rules)
+    return RuleSet(tuple(good), tuple(skipped + bad))
+
+
+@lru_cache(maxsize=4096)
+def _file_rules(name: str, digest: str, data: bytes) -> tuple[ConvertedRule | Skipped, ...]:
+    """Every rule of one file converted (cached by path and content hash)."""
+    path = Path(name)
+    try:
+        collection = SigmaCollection.from_yaml(data.decode("utf-8", errors="replace"))
+    except (SigmaError, ValueError, UnicodeError, yaml.YAMLError) as exc:
+        cause = exc.__cause__ if isinstance(exc.__cause__, yaml.YAMLError) else exc
+        return (Skipped("", path.name, name, f"not a Sigma rule: {yaml_problem(cause)}"),)
+    out: list[ConvertedRule | Skipped] = []
+    for rule in collection.rules:
+        rid = str(rule.id or path.stem)
+        title = str(rule.title or path.stem)
+        if not isinstance(rule, SigmaRule):
+            out.append(Skipped(rid, title, name, "correlation rules are not supported"))
+            continue
+        out.append(_convert(_backend(), rule, path))
+    if not out:
+        out.append(Skipped("", path.name, name, "no rule in the file"))
+    return tuple(out)
+
+
+def _try_on_empty_tables(rules: list[ConvertedRule]) -> tuple[list[ConvertedRule], list[Skipped]]:
+    """Each rule's SQL once on empty tables of the real columns: DuckDB's refusals (a field the
+    table has not, a regular expression RE2 rejects) become reasons at load, not surprises later."""
+    import duckdb
+
+    from hunting.schema import SYSLOG
+
+    con = duckdb.connect(":memory:")
+    syslog_cols = [c for c, _ in SYSLOG.columns]
+    auditd = sorted({f for r in rules if r.table == "sigma_auditd" for f in r.fields} - {FULLTEXT, "type"})
+    shapes = {
+        "sigma_syslog": ["_row", *syslog_cols, FULLTEXT],
+        "sigma_auditd": ["_row", "TimeGenerated", "Computer", FULLTEXT, "type", *auditd],
+        "sigma_process": ["_row", "TimeGenerated", "Computer", FULLTEXT, *PROCESS_COLUMNS],
+    }
+    for table, cols in shapes.items():
+        spec = ", ".join(f'"{c}" {"BIGINT" if c == "_row" else "VARCHAR"}' for c in dict.fromkeys(cols))
+        con.execute(f"CREATE TABLE {table} ({spec})")
+    good: list[ConvertedRule] = []
+    bad: list[Skipped] = []
+    for r in rules:
+        try:
+            con.execute(r.sql.replace("SELECT *", "SELECT _row", 1)).fetchall()
+        except duckdb.Error as exc:
+            first = str(exc).splitlines()[0][:200]
+            bad.append(Skipped(r.rule_id, r.title, r.path, f"DuckDB cannot run the converted rule: {first}"))
+            continue
+        good.append(r)
+    con.close()
+    return good, bad
 
 
 def _convert(backend: DuckDBSigmaBackend, rule: SigmaRule, path: Path) -> ConvertedRule | Skipped:

@@ -185,7 +185,11 @@ class LogAnalyticsSource:
 
     def _query(self, template: str, tr: TimeRange | None, **params: object) -> pd.DataFrame:
         """Run a template; the frame carries ``attrs["partial"]`` when the service said so."""
-        text = render_kql(template, **params)
+        return self._run(template, render_kql(template, **params), tr)
+
+    def _run(self, template: str, text: str, tr: TimeRange | None) -> pd.DataFrame:
+        """Run query ``text`` (``template`` names it in messages): a rendered template, or a
+        Sigma rule's query from :meth:`sigma_rows`."""
         timespan = (tr.start, tr.end) if tr else None
         log.debug("Log Analytics query %s", template)  # never the workspace id
         try:
@@ -525,6 +529,13 @@ class LogAnalyticsSource:
 
     def network_flows(self, host: str, tr: TimeRange) -> pd.DataFrame:
         return self._host_rows("network_flows", FLOWS, host, tr, "flow_table")
+
+    def sigma_rows(self, kql: str, tr: TimeRange) -> pd.DataFrame:
+        """Syslog rows matching one Sigma rule, from :meth:`hunting.sigma.kql.KqlRule.query` (the
+        condition from a trusted rule file; host and range as typed ``let`` literals there)."""
+        if not kql.startswith("// hunting:sigma\n"):
+            raise QueryError("not a Sigma rule query built by hunting.sigma.kql")
+        return conform(self._run("Sigma rule", kql, tr), SYSLOG)
 
     def host_users(self, host: str) -> pd.DataFrame:
         """Empty: a workspace holds no passwd data (account names come from the logs themselves)."""
