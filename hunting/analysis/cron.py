@@ -15,20 +15,14 @@ from typing import Final
 import pandas as pd
 
 from hunting.analysis.logons import _prepare
+from hunting.analysis.message_forms import extract, message_forms
 from hunting.schema import CRON, conform
 
-CRON_PROCESSES = frozenset({"cron", "crond", "crontab", "/usr/sbin/cron", "/usr/sbin/crond"})
-_ACTIONS = {
-    "CMD": "run",
-    "BEGIN EDIT": "begin_edit",
-    "REPLACE": "replace",
-    "END EDIT": "end_edit",
-    "DELETE": "delete",
-    "LIST": "list",
-    "RELOAD": "reload",
-}
-# The detail runs to the last ")" on the line: commands may hold parentheses themselves.
-_CRON_RE = r"^\((?P<user>[^)]*)\) (?P<event>CMD|BEGIN EDIT|REPLACE|END EDIT|DELETE|LIST|RELOAD) \((?P<detail>.*)\)\s*$"
+# The form (and its event -> Action names) is in hunting/rules/message_forms.yaml; the
+# detail runs to the last ")" on the line: commands may hold parentheses themselves.
+_CRON: Final = message_forms().form("cron_event")
+CRON_PROCESSES: Final = message_forms().programs("cron")
+_ACTIONS: Final = dict(_CRON.actions)
 
 
 def cron_events(syslog: pd.DataFrame) -> pd.DataFrame:
@@ -39,9 +33,8 @@ def cron_events(syslog: pd.DataFrame) -> pd.DataFrame:
     df = df[df["_proc"].isin(CRON_PROCESSES)]
     if df.empty:
         return CRON.empty()
-    m = df["_msg"].str.extract(_CRON_RE)
-    ok = m["event"].notna()
-    df, m = df[ok].copy(), m[ok]
+    m = extract(df["_msg"], _CRON.pattern)
+    df = df.loc[m.index].copy()
     df["User"] = m["user"].str.strip()
     df["Action"] = m["event"].map(_ACTIONS)
     df["Command"] = m["detail"].str.strip()

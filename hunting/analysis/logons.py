@@ -24,22 +24,18 @@ On loghub's OpenSSH_2k.log this gives the 520 ``Failed password`` lines, weighte
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
 import pandas as pd
 
+from hunting.analysis.message_forms import Group, extract, first_match, message_forms, replace, unwrap_repeats
 from hunting.schema import LOGONS, SYSLOG, conform
 
 SUCCESS: Final = "Success"
 FAILURE: Final = "Failure"
 NOTICE: Final = "Notice"  # about a logon attempt, but counted through another line
 
-SSH_PROCESSES: Final = frozenset({"sshd", "sshd-session", "sshd-auth"})
-SU_PROCESSES: Final = frozenset({"su"})
-LOGIN_PROCESSES: Final = frozenset({"login"})
 # PAM services that are a user logging in or switching user, and how we name them.
 _SERVICE_TYPE: Final = {
     "sshd": "pam",
@@ -56,9 +52,6 @@ BRUTE_FORCE_PRESETS: Final[dict[str, tuple[int, str]]] = {
     "sentinel": (16, "4h"),  # "more than 15 in 4 hours"
 }
 
-_TAIL = r"(?:\s+ssh2)?(?::\s.*)?(?:\s+\[preauth\])?\s*$"
-_IP = r"(?P<ip>\S+)"
-_PORT = r"(?P<port>\d+)"
 # PAM sessions that are a logon; cron, sudo, systemd-user ... sessions are not.
 # pam_unix's failure delay (2 s by default) separates a PAM line from sshd's Failed line.
 _PAM_DELAY: Final = pd.Timedelta("10s")
@@ -67,55 +60,16 @@ _LOGON_SESSION_SERVICES: Final = frozenset(
     {"sshd", "su", "su-l", "login", "gdm-password", "gdm-autologin", "lightdm", "sddm", "xrdp-sesman"}
 )
 
-
-@dataclass(frozen=True)
-class _Rule:
-    """One message form: a regex with named groups and what a match means."""
-
-    name: str
-    pattern: str
-    result: str  # Success | Failure | Notice; "method" picks Notice for "none"
-    logon_type: str  # constant, or "{method}" / "{service}" filled from the match
-    primary: bool = True  # False: a PAM echo, demoted to Notice when a primary line exists
-    invalid: bool | None = None  # None: from the "invalid" group
-
-
-_SSH_RULES: Final = (
-    _Rule("accepted", rf"^Accepted (?P<method>\S+) for (?P<user>.*) from {_IP} port {_PORT}{_TAIL}", SUCCESS, "{method}", invalid=False),
-    _Rule("failed", rf"^Failed (?P<method>\S+) for (?:(?P<invalid>invalid user) )?(?P<user>.*) from {_IP} port {_PORT}{_TAIL}", "method", "{method}"),
-    _Rule("invalid_user", rf"^(?:Invalid|Illegal) user (?P<user>.*) from {_IP}(?: port {_PORT})?{_TAIL}", NOTICE, "invalid_user", invalid=True),
-    _Rule("preauth_close", rf"^(?:Connection closed by|Connection reset by|Disconnected from|Disconnecting) (?P<invalid>invalid|authenticating) user (?P<user>.*) {_IP} port {_PORT}{_TAIL}", NOTICE, "preauth_close"),
-    _Rule("max_attempts", rf"^(?:error: )?maximum authentication attempts exceeded for (?:(?P<invalid>invalid user) )?(?P<user>.*) from {_IP} port {_PORT}{_TAIL}", NOTICE, "max_attempts"),
-    _Rule("denied", rf"^User (?P<user>.*) from {_IP} not allowed because .*$", NOTICE, "denied_user", invalid=False),
-    _Rule("pam_error", rf"^error: PAM: .*? for (?:(?P<invalid>illegal user|invalid user) )?(?P<user>.*) from {_IP}\s*$", NOTICE, "pam"),
-)  # fmt: skip
-
-_SU_RULES: Final = (
-    _Rule("su_to", r"^\(to (?P<user>\S+)\) (?P<by>\S*) on (?P<tty>\S+)\s*$", SUCCESS, "su", invalid=False),
-    _Rule("su_failed", r"^FAILED SU \(to (?P<user>\S+)\) (?P<by>\S*) on (?P<tty>\S+)\s*$", FAILURE, "su", invalid=False),
-    _Rule("su_shadow_ok", r"^Successful su for (?P<user>\S+) by (?P<by>\S+)\s*$", SUCCESS, "su", invalid=False),
-    _Rule("su_shadow_bad", r"^FAILED su for (?P<user>\S+) by (?P<by>\S+)\s*$", FAILURE, "su", invalid=False),
-    _Rule("su_plus", r"^\+ (?P<tty>\S+) (?P<by>[^:\s]+):(?P<user>\S+)\s*$", SUCCESS, "su", invalid=False),
-    _Rule("su_minus", r"^- (?P<tty>\S+) (?P<by>[^:\s]+):(?P<user>\S+)\s*$", FAILURE, "su", invalid=False),
-    _Rule("su_bad", r"^BAD SU (?P<by>\S+) to (?P<user>\S+) on (?P<tty>\S+)\s*$", FAILURE, "su", invalid=False),
-    _Rule("su_changing", r"^failed: (?P<tty>\S+) changing from (?P<by>\S+) to (?P<user>\S+)\s*$", FAILURE, "su", invalid=False),
-    _Rule("su_solaris_ok", r"^'su (?P<user>\S+)' succeeded for (?P<by>\S+) on (?P<tty>\S+)\s*$", SUCCESS, "su", invalid=False),
-    _Rule("su_solaris_bad", r"^'su (?P<user>\S+)' failed for (?P<by>\S+) on (?P<tty>\S+)\s*$", FAILURE, "su", invalid=False),
-    _Rule("su_old", r"^(?P<by>\S+) to (?P<user>\S+) on (?P<tty>\S+)\s*$", SUCCESS, "su", invalid=False),
-)  # fmt: skip
-
-_LOGIN_RULES: Final = (
-    _Rule("login_failed", r"^FAILED LOGIN\b.*? FOR '?(?P<user>.*?)'?, .*$", FAILURE, "login", invalid=False),
-    _Rule("login_root", r"^ROOT LOGIN\s+(?i:on)\s+'?(?P<tty>[^' ]+)'?(?: FROM '?(?P<ip>[^' ]+)'?)?\s*$", SUCCESS, "login", invalid=False),
-    _Rule("login_on", r"^LOGIN ON '?(?P<tty>[^' ]+)'? BY '?(?P<user>[^' ]+)'?(?: FROM '?(?P<ip>[^' ]+)'?)?\s*$", SUCCESS, "login", invalid=False),
-)  # fmt: skip
-
-# PAM lines of any process; the service comes from the tag or from "svc(pam_unix)" process names.
-_PAM_RULES: Final = (
-    _Rule("pam_auth_failure", r"^(?:pam_unix\((?P<service>[^:)]+):auth\): |\(pam_unix\) )?authentication failure;(?P<kv>.*)$", FAILURE, "{service}", primary=False, invalid=False),
-    _Rule("pam_more", r"^(?:PAM )?(?P<count>\d+) more authentication failures?;(?P<kv>.*)$", NOTICE, "pam", primary=False, invalid=False),
-    _Rule("pam_session", r"^(?:pam_unix\((?P<service>[^:)]+):session\): )?session opened for user (?P<user>[^\s(]+)(?:\(uid=\d+\))?(?: by (?P<by>[^\s(]*)(?:\(uid=\d+\))?)?\s*$", SUCCESS, "{service}", primary=False, invalid=False),
-)  # fmt: skip
+# The message forms (patterns, results, logon types) are in hunting/rules/message_forms.yaml.
+_FORMS: Final = message_forms()
+_PAM_GROUP: Final = _FORMS.group("logons", "pam")  # PAM lines of any process
+_SSH_GROUP: Final = _FORMS.group("logons", "ssh")
+_SU_GROUP: Final = _FORMS.group("logons", "su")
+_LOGIN_GROUP: Final = _FORMS.group("logons", "login")
+SSH_PROCESSES: Final = _SSH_GROUP.programs or frozenset()
+SU_PROCESSES: Final = _SU_GROUP.programs or frozenset()
+LOGIN_PROCESSES: Final = _LOGIN_GROUP.programs or frozenset()
+_BY_METHOD: Final = "by_method"  # result: Failure, or Notice for the "none" method probe
 
 
 def _prepare(syslog: pd.DataFrame) -> pd.DataFrame:
@@ -126,11 +80,12 @@ def _prepare(syslog: pd.DataFrame) -> pd.DataFrame:
     """
     df = conform(syslog, SYSLOG)
     proc = df["ProcessName"].fillna("").str.strip().str.lower()
-    old_pam = proc.str.extract(r"^(?P<svc>[\w.-]+)\(pam_unix\)$")["svc"]
+    framing = message_forms().framing
+    old_pam = extract(proc, framing["old_pam_program"])["service"].reindex(df.index)
     df["_proc"] = old_pam.fillna(proc)
     df["_old_pam_service"] = old_pam
     msg = df["SyslogMessage"].fillna("").str.strip()
-    msg = msg.str.replace(r"^\[ID \d+ [\w.]+\]\s*", "", regex=True)
+    msg = replace(msg, framing["solaris_prefix"])
     df["_msg"] = msg
     df["_seq"] = range(len(df))
     return df
@@ -138,60 +93,55 @@ def _prepare(syslog: pd.DataFrame) -> pd.DataFrame:
 
 def _unwrap_repeats(msg: pd.Series) -> tuple[pd.Series, pd.Series]:
     """rsyslog's ``message repeated N times: [ line]`` → (inner line, N); others → (line, 1)."""
-    rep = msg.str.extract(r"^message repeated (?P<n>\d+) times: \[\s*(?P<inner>.*?)\s*\]$")
-    inner = rep["inner"].fillna(msg)
-    count = pd.to_numeric(rep["n"], errors="coerce").fillna(1).astype("Int64")
-    return inner, count
+    return unwrap_repeats(msg)
 
 
-def _apply_rules(df: pd.DataFrame, text: pd.Series, rules: Iterable[_Rule]) -> pd.DataFrame:
-    """Match each row against the rules in order (first match wins) and build logon rows."""
+def _apply_rules(df: pd.DataFrame, text: pd.Series, group: Group) -> pd.DataFrame:
+    """Match each row against the group's forms in order (first match wins, RE2) and build logon rows."""
+    if df.empty:
+        return pd.DataFrame()
+    hits = first_match(text, group.forms)
     out: list[pd.DataFrame] = []
-    free = pd.Series(True, index=df.index)
-    for rule in rules:
-        if not free.any():
-            break
-        sub = text[free]
-        m = sub.str.extract("(?P<_hit>)" + rule.pattern)
-        hit = m["_hit"].notna()
-        if not hit.any():
+    kv_user, kv_rhost = message_forms().framing["pam_kv_user"], message_forms().framing["pam_kv_rhost"]
+    for form in group.forms:
+        m = hits[hits["_form"] == form.name]
+        if m.empty:
             continue
-        m = m[hit]
         rows = df.loc[
             m.index,
             ["TimeGenerated", "Computer", "ProcessName", "ProcessID", "SyslogMessage", "_seq", "_proc"],
         ]
         rows = rows.copy()
-        rows["_rule"] = rule.name
-        rows["_primary"] = rule.primary
+        rows["_rule"] = form.name
+        rows["_primary"] = form.primary
         rows["User"] = m.get("user", pd.NA)
         rows["SourceIP"] = m.get("ip", pd.NA)
-        if "kv" in m:  # PAM's "logname= uid=0 euid=0 tty=ssh ruser= rhost=1.2.3.4  user=root"
-            rows["User"] = m["kv"].str.extract(r"(?:^|\s)user=(\S*)")[0]
-            rows["SourceIP"] = m["kv"].str.extract(r"(?:^|\s)rhost=(\S*)")[0]
+        if "kv" in form.fields:  # PAM's "logname= uid=0 euid=0 tty=ssh ruser= rhost=1.2.3.4  user=root"
+            kv = m["kv"].fillna("")
+            rows["User"] = extract(kv, kv_user)["user"].reindex(m.index)
+            rows["SourceIP"] = extract(kv, kv_rhost)["ip"].reindex(m.index)
         rows["SourcePort"] = m.get("port", pd.NA)
-        if "count" in m:
+        if "count" in form.fields:
             rows["Count"] = pd.to_numeric(m["count"], errors="coerce")
         method = m["method"] if "method" in m else pd.Series(pd.NA, index=m.index, dtype="string")
         service = m["service"] if "service" in m else pd.Series(pd.NA, index=m.index, dtype="string")
         service = service.fillna(df.loc[m.index, "_old_pam_service"]).fillna(df.loc[m.index, "_proc"])
-        if rule.logon_type == "{method}":
+        if form.kind == "{method}":
             rows["LogonType"] = method
-        elif rule.logon_type == "{service}":
+        elif form.kind == "{service}":
             rows["LogonType"] = service.map(lambda s: _SERVICE_TYPE.get(s, s), na_action="ignore")
         else:
-            rows["LogonType"] = rule.logon_type
+            rows["LogonType"] = form.kind
         rows["_service"] = service
-        if rule.result == "method":
+        if form.result == _BY_METHOD:
             rows["Result"] = method.map(lambda x: NOTICE if x == "none" else FAILURE, na_action="ignore")
         else:
-            rows["Result"] = rule.result
-        if rule.invalid is None:
+            rows["Result"] = form.result
+        if form.invalid is None:
             rows["InvalidUser"] = m["invalid"].fillna("").str.startswith(("invalid", "illegal"))
         else:
-            rows["InvalidUser"] = rule.invalid
+            rows["InvalidUser"] = form.invalid
         out.append(rows)
-        free.loc[m.index] = False
     if not out:
         return pd.DataFrame()
     return pd.concat(out)
@@ -301,7 +251,8 @@ def logon_events(syslog: pd.DataFrame) -> pd.DataFrame:
     frame_end = df.groupby(df["Computer"].fillna("").astype(str))["TimeGenerated"].max()
     pam_line = df["_msg"].str.contains("pam_unix(", regex=False) | df["_old_pam_service"].notna()
     pam_line = pam_line | (df["_proc"].isin(SSH_PROCESSES) & df["_msg"].str.startswith("(pam_unix) "))
-    pam_line = pam_line | df["_msg"].str.contains(r"^(?:PAM )?\d+ more authentication failure", regex=True)
+    more = extract(df["_msg"], message_forms().framing["pam_more_line"]).index
+    pam_line = pam_line | df.index.isin(more)
     ssh = df["_proc"].isin(SSH_PROCESSES)
     su = df["_proc"].isin(SU_PROCESSES)
     login = df["_proc"].isin(LOGIN_PROCESSES)
@@ -313,10 +264,10 @@ def logon_events(syslog: pd.DataFrame) -> pd.DataFrame:
     parts = []
     # PAM-tagged lines first (any process), then each program's own lines.
     is_pam = pam_line[relevant]
-    parts.append(_apply_rules(df[is_pam], inner[is_pam], _PAM_RULES))
-    for mask, rules in ((ssh, _SSH_RULES), (su, _SU_RULES), (login, _LOGIN_RULES)):
+    parts.append(_apply_rules(df[is_pam], inner[is_pam], _PAM_GROUP))
+    for mask, group in ((ssh, _SSH_GROUP), (su, _SU_GROUP), (login, _LOGIN_GROUP)):
         m = mask[relevant] & ~is_pam
-        parts.append(_apply_rules(df[m], inner[m], rules))
+        parts.append(_apply_rules(df[m], inner[m], group))
     parts = [p for p in parts if not p.empty]
     if not parts:
         return LOGONS.empty()

@@ -12,33 +12,26 @@ a split inside PWD or ENV is handled too.
 
 from __future__ import annotations
 
+from typing import Final
+
 import numpy as np
 import pandas as pd
 
 from hunting.analysis.logons import _prepare
+from hunting.analysis.message_forms import extract, message_forms
 from hunting.analysis.sessions import pam_sessions
 from hunting.schema import SUDO, conform
 
-SUDO_PROCESSES = frozenset({"sudo"})
+SUDO_PROCESSES: Final = message_forms().programs("sudo")
 SUDO_SERVICES = frozenset({"sudo", "sudo-i"})
 _NO_PID = -1
 # A sudo COMMAND line and its pam session are written within moments by the same process.
 _COMMAND_TOLERANCE = pd.Timedelta("5s")
 
-_SEP = r"(?:\s*;\s*|\s+)"
-_KEY = r"(?:HOST|TTY|PWD|USER|GROUP|TSID|ENV|COMMAND)="
-_BODY_RE = (
-    r"^(?:(?P<reason>(?!" + _KEY + r")[^;]*?)(?:\s*;\s*|\s{2,}))?"
-    r"(?:HOST=(?P<host>.*?)" + _SEP + r")?"
-    r"(?:TTY=(?P<tty>.*?)" + _SEP + r")?"
-    r"(?:PWD=(?P<pwd>.*?)" + _SEP + r")?"
-    r"USER=(?P<runas>.*?)"
-    r"(?:" + _SEP + r"GROUP=(?P<group>.*?))?"
-    r"(?:" + _SEP + r"TSID=(?P<tsid>.*?))?"
-    r"(?:" + _SEP + r"ENV=(?P<env>.*?))?"
-    r"(?:" + _SEP + r"COMMAND=(?P<command>.*?))?\s*$"
-)
-_HEAD_RE = r"^(?P<user>.*?) : (?P<cont>\(command continued\) ?)?(?P<body>.*)$"
+# The head ("%8s : body") and body forms are in hunting/rules/message_forms.yaml.
+_HEAD: Final = message_forms().form("sudo_head")
+_PLAIN: Final = message_forms().form("sudo_body_plain")
+_REASON: Final = message_forms().form("sudo_body_reason")
 
 SUDO_SESSION_COLUMNS = [
     "SessionId", "Computer", "ProcessID", "User", "RunAs", "Start", "End", "DurationSeconds",
@@ -52,11 +45,11 @@ def _joined_lines(df: pd.DataFrame) -> pd.DataFrame:
     The line before means the preceding sudo line of the same Computer + ProcessID
     (Computer alone when the export has no ProcessID).
     """
-    head = df["_msg"].str.extract(_HEAD_RE)
-    ok = head["user"].notna() & ~df["_msg"].str.startswith("pam_")
-    df, head = df[ok].copy(), head[ok]
-    df["_user"] = head["user"].str.strip()
-    df["_body"] = head["body"]
+    head = extract(df["_msg"], _HEAD.pattern)
+    head = head[~df.loc[head.index, "_msg"].str.startswith("pam_")]
+    df = df.loc[head.index].copy()
+    df["_user"] = head["user"].fillna("").str.strip()
+    df["_body"] = head["body"].fillna("")
     df["_cont"] = head["cont"].notna()
     df["_pid"] = df["ProcessID"].fillna(_NO_PID)
     key = ["Computer", "_pid"]
@@ -79,6 +72,19 @@ def _joined_lines(df: pd.DataFrame) -> pd.DataFrame:
     return joined
 
 
+def _body_fields(body: pd.Series) -> pd.DataFrame:
+    """The body forms' fields per row (``_hit``: a form matched): a body that starts with a
+    KEY= has no reason (sudo_body_plain), any other may (sudo_body_reason)."""
+    key_first = extract(body, _PLAIN.key_first or "^$").index
+    plain = body.index.isin(key_first)
+    parts = [extract(body[plain], _PLAIN.pattern), extract(body[~plain], _REASON.pattern)]
+    names = list(dict.fromkeys([*_REASON.fields, *_PLAIN.fields]))
+    hits = pd.concat([p for p in parts if len(p)] or [pd.DataFrame(columns=names)])
+    out = hits.reindex(columns=names).reindex(body.index).astype("string")
+    out["_hit"] = body.index.isin(hits.index)
+    return out
+
+
 def sudo_events(syslog: pd.DataFrame) -> pd.DataFrame:
     """sudo command and refusal lines as SUDO rows, oldest first.
 
@@ -95,8 +101,8 @@ def sudo_events(syslog: pd.DataFrame) -> pd.DataFrame:
     rows = _joined_lines(df)
     if rows.empty:
         return SUDO.empty()
-    f = rows["_body"].astype("string").str.extract(_BODY_RE)
-    parsed = f["runas"].notna() | rows["_orphan"].to_numpy()
+    f = _body_fields(rows["_body"].astype("string"))
+    parsed = f["_hit"] | rows["_orphan"].to_numpy()
     rows, f = rows[parsed.to_numpy()].copy(), f[parsed]
     rows["Sudoer"] = rows["_user"].astype("string").mask(rows["_user"] == "")
     rows["RunAs"] = f["runas"].str.strip()
