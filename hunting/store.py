@@ -28,7 +28,7 @@ from hunting.readers.base import FileAccount, ReadOptions
 from hunting.schema import ALL_TABLES, AUDIT, BY_NAME, DERIVED_TABLES, HOST_USERS, SYSLOG, conform
 
 # Modules whose code decides the derived tables: a change to any of them re-derives.
-_DERIVING_MODULES = ("events", "logons", "sudo", "cron", "accounts", "audit_events", "sessions")
+_DERIVING_MODULES = ("events", "logons", "sudo", "cron", "accounts", "audit_events", "sessions", "message_forms")
 _DERIVED_VERSION = "1"
 
 
@@ -234,20 +234,14 @@ class Store:
 def parser_prefilter() -> dict[str, list[str]]:
     """Programs (lower case) and message marks of every syslog line an event parser reads.
 
-    Taken from the parsers' constants; each parser selects rows by program or by these
-    substrings of the message, so rows outside this filter yield no event.
+    Taken from the forms file (hunting/rules/message_forms.yaml): each group of forms
+    applies to some programs, or to any program whose message holds one of its marks, so
+    rows outside this filter yield no event.
     """
-    from hunting.analysis.accounts import SHADOW_PROCESSES
-    from hunting.analysis.cron import CRON_PROCESSES
-    from hunting.analysis.logons import LOGIN_PROCESSES, SSH_PROCESSES, SU_PROCESSES
-    from hunting.analysis.sudo import SUDO_PROCESSES
+    from hunting.analysis.message_forms import message_forms
 
-    processes = (
-        SSH_PROCESSES | SU_PROCESSES | LOGIN_PROCESSES | SUDO_PROCESSES | CRON_PROCESSES | SHADOW_PROCESSES
-    )
-    # logons: PAM lines of any program and "N more authentication failures"; accounts: chauthtok
-    marks = ["pam_unix(", "(pam_unix) ", "more authentication failure", ":chauthtok): password changed"]
-    return {"processes": sorted(processes), "marks": marks}
+    forms = message_forms()
+    return {"processes": sorted(forms.programs()), "marks": forms.marks()}
 
 
 def _deriving_code() -> bytes:
@@ -262,4 +256,5 @@ def _deriving_code() -> bytes:
             digest.update(path.read_bytes())
     schema = Path(__file__).with_name("schema.py")
     digest.update(schema.read_bytes())
+    digest.update(Path(__file__).with_name("rules").joinpath("message_forms.yaml").read_bytes())
     return digest.digest()
