@@ -73,6 +73,8 @@ def main() -> None:
     ap.add_argument("--host", default="web01")
     ap.add_argument("--range", default="7d", choices=["24h", "3d", "7d"])
     ap.add_argument("--second-range", default="24h", choices=["24h", "3d", "7d"])
+    ap.add_argument("--cache", type=Path, help="parse cache folder to use (default: a new, empty one)")
+    ap.add_argument("--pages", default="", help="only pages whose file name contains one of these (comma-separated)")
     args = ap.parse_args()
 
     folder = args.dir
@@ -87,7 +89,8 @@ def main() -> None:
     with contextlib.suppress(OSError):
         print(f"load average at start: {os.getloadavg()}")
 
-    cache = Path(tempfile.mkdtemp(prefix="hunting-pages-cache-"))
+    cache = args.cache or Path(tempfile.mkdtemp(prefix="hunting-pages-cache-"))
+    cache.mkdir(parents=True, exist_ok=True)
     first = timed_open(folder, cache)
     again = timed_open(folder, cache)
     lines = first["lines"]
@@ -108,6 +111,9 @@ def main() -> None:
 
     state = {"source": "files", "hunt_paths": str(folder), "host": args.host, "range": args.range}
     pages = ["streamlit_app.py", *sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))]
+    if args.pages:
+        wanted = [w.strip() for w in args.pages.split(",") if w.strip()]
+        pages = [p for p in pages if any(w in p for w in wanted)]
 
     def visit(page: str) -> tuple[float, list[str]]:
         at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=600)

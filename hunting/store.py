@@ -30,6 +30,13 @@ from hunting.schema import ALL_TABLES, AUDIT, BY_NAME, DERIVED_TABLES, HOST_USER
 # Modules whose code decides the derived tables: a change to any of them re-derives.
 _DERIVING_MODULES = ("events", "logons", "sudo", "cron", "accounts", "audit_events", "sessions", "message_forms")
 _DERIVED_VERSION = "1"
+_SNAPSHOT_VERSION = "1"  # layout of the database snapshot (raw and derived tables) in <cache>/db/
+
+
+def _connect(database: str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(database, read_only=read_only)
+    con.execute("SET TimeZone = 'UTC'")
+    return con
 
 
 def _bindable(value: object) -> object:
@@ -42,11 +49,12 @@ class Store:
     """An in-memory DuckDB holding the stored tables; safe to query from several threads."""
 
     def __init__(self) -> None:
-        self._con = duckdb.connect(":memory:")
-        self._con.execute("SET TimeZone = 'UTC'")
+        self._con = _connect(":memory:")
         self._lock = threading.Lock()
         for table in ALL_TABLES:
             self._con.execute(table.duckdb_ddl())
+        self.snapshot: Path | None = None  # the read-only database file this store reads, if any
+        self.snapshot_reused = False  # True when load() opened an existing snapshot (nothing inserted)
         self.accounts: list[FileAccount] = []
         self._loaded: list[str] = []  # what was loaded (parse-cache keys, host hints): the derived key
         self.derive_seconds = 0.0  # time spent deriving (0 when the derived cache was reused)
@@ -67,6 +75,7 @@ class Store:
         Raw syslog or audit rows mark the derived tables stale: :meth:`ensure_derived`
         rebuilds them (in memory) before they are next read.
         """
+        self._writable()
         if table in (SYSLOG.name, AUDIT.name):
             self._stale = True
         frame = conform(df, BY_NAME[table])
@@ -126,6 +135,8 @@ class Store:
                 if len(top) and top.iloc[0, 0]:
                     syslog_hosts.setdefault(f.parent, str(top.iloc[0, 0]))
         # Else the host the analyst named, else one from the folder (hunting.readers.auditd).
+        fresh = not self._loaded and not self._touched()
+        plan: list[tuple[str, Path, str]] = []
         for f, r in reads:
             for table, pq in r.parquet.items():
                 hint = ""
@@ -133,15 +144,96 @@ class Store:
                     hint, rule = name_unnamed_host(f, syslog_hosts, options.host_name)
                     if table == AUDIT.name and self._unnamed_rows(pq):
                         r.account.host, r.account.host_rule = hint, rule
-                self._insert_parquet(table, pq, hint)
+                plan.append((table, pq, hint))
                 self._loaded.append(f"{pq.parent.name}/{table}:{hint}" if pq.parent.name else f"{pq}:{hint}")
-            if progress:
-                progress(len(files), len(files), "loaded")
-        if self._loaded:
-            self._derive(cache)
+        if plan and fresh:
+            self._load_snapshot(plan, cache)
+        else:
+            for table, pq, hint in plan:
+                self._insert_parquet(table, pq, hint)
+            if self._loaded:
+                self._derive(cache)
+        if progress:
+            progress(len(files), len(files), "loaded")
         accounts = [r.account for _, r in reads]
         self.accounts.extend(accounts)
         return accounts
+
+    def _touched(self) -> bool:
+        """Whether any table holds rows already (add_frame before load)."""
+        return any(self.counts().values())
+
+    def _snapshot_key(self) -> str:
+        digest = hashlib.sha256(f"{_SNAPSHOT_VERSION}/{duckdb.__version__}".encode())
+        for part in sorted(self._loaded):
+            digest.update(part.encode() + b"\0")
+        digest.update(_deriving_code())
+        return digest.hexdigest()[:32]
+
+    def _load_snapshot(self, plan: list[tuple[str, Path, str]], cache: Path) -> None:
+        """Open the loaded tables (raw and derived) from one DuckDB file in the cache, or build it.
+
+        Why: re-inserting millions of parsed rows into an in-memory database took seconds per
+        million lines and held every table in memory. A snapshot keyed like the derived tables
+        (parse-cache entries, host hints, deriving code, DuckDB version) opens read-only in
+        milliseconds and DuckDB pages its columns in as queries touch them. It is built into a
+        file, not memory, so the first open does not hold the tables in memory either.
+        """
+        folder = cache / "db"
+        final = folder / f"{self._snapshot_key()}.duckdb"
+        if final.is_file():
+            try:
+                self._use_snapshot(final)
+                self.snapshot_reused = True
+                return
+            except duckdb.Error:  # damaged or from another DuckDB: rebuilt below
+                final.unlink(missing_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{final.stem}.{os.getpid()}.{threading.get_ident()}.duckdb"
+        tmp.unlink(missing_ok=True)
+        memory = self._con
+        self._con = _connect(str(tmp))
+        try:
+            for schema_table in ALL_TABLES:
+                self._con.execute(schema_table.duckdb_ddl())
+            for name, pq, hint in plan:
+                self._insert_parquet(name, pq, hint)
+            self._derive(cache)
+            self._con.execute("CHECKPOINT")
+            self._con.close()
+            os.replace(tmp, final)
+            self._use_snapshot(final)
+            memory.close()
+        except Exception:
+            self._con.close()
+            tmp.unlink(missing_ok=True)
+            Path(f"{tmp}.wal").unlink(missing_ok=True)
+            self._con = memory  # fall back to the in-memory load
+            for name, pq, hint in plan:
+                self._insert_parquet(name, pq, hint)
+            self._derive(cache)
+
+    def _use_snapshot(self, path: Path) -> None:
+        con = _connect(str(path), read_only=True)
+        old = self._con
+        self._con = con
+        self.snapshot = path
+        old.close()
+
+    def _writable(self) -> None:
+        """A store reading a read-only snapshot copies it into memory before the first write."""
+        if self.snapshot is None:
+            return
+        with self._lock:
+            if self.snapshot is None:
+                return
+            memory = _connect(":memory:")
+            literal = str(self.snapshot).replace("'", "''")  # our cache path, not log text
+            memory.execute(f"ATTACH '{literal}' AS snap (READ_ONLY)")
+            memory.execute("COPY FROM DATABASE snap TO memory")
+            memory.execute("DETACH snap")
+            old, self._con, self.snapshot = self._con, memory, None
+            old.close()
 
     def counts(self) -> dict[str, int]:
         """Rows per table, raw and derived."""

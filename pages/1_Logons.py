@@ -3,28 +3,34 @@
 from __future__ import annotations
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from hunting.analysis.geo import geolocate
 from hunting.analysis.logons import BRUTE_FORCE_PRESETS, brute_force, by_source_ip, counted, logon_totals
-from hunting.analysis.sessions import flag_alerts, logon_sessions
+from hunting.analysis.sessions import flag_alerts
 from ui.charts import RESULT_SCALE, bar_counts, event_timeline
 from ui.context import explain_empty, sidebar
-from ui.maps import folium_map, world_map
-from ui.network_views import FOLIUM_OFFLINE_NOTE
+from ui.icons import page_icon
+from ui.maps import interactive_map, world_map
 from ui.safe import md, table
-from ui.session_views import LOGON_PARAM, highlight_flagged, is_system_session, session_by_id, sessions_table
+from ui.session_views import (
+    LOGON_PARAM,
+    highlight_flagged,
+    hunt_sessions,
+    is_system_session,
+    session_by_id,
+    sessions_table,
+)
 
-st.set_page_config(page_title="Logons", page_icon=":material/login:", layout="wide")
+st.set_page_config(page_title="Logons", page_icon=page_icon("login"), layout="wide")
 hunt = sidebar()
 st.title("Logons")
 
 logons = hunt.fetch("logon_events")
+logons_fetched = logons
 if logons.empty:
     explain_empty(hunt, "logon events", "Syslog")
     st.stop()
 
-logons_all = logons
 wanted_ip = st.query_params.get(
     "ip"
 )  # a link's "failures from this address" (read here: AppTest does not bind the URL)
@@ -43,6 +49,12 @@ if wanted_ip:
             del st.query_params["ip"]
             st.rerun()
 
+cut = logons.attrs.get("truncated")
+if cut:  # a source's row cap (Log Analytics: 50,000): every figure below covers the rows fetched
+    st.warning(
+        f"These logon figures cover only the {len(logons_fetched):,} logon events the source returned "
+        f"({md(cut, 300)}): counts, charts and sessions undercount. Narrow the time range for exact figures."
+    )
 totals = logon_totals(logons)
 rows = counted(logons)
 weights = rows["Count"].fillna(1)
@@ -104,7 +116,7 @@ else:
     points = points.rename(columns={"SourceIP": "Ip"})
     located = points.dropna(subset=["Latitude", "Longitude"])
     tab_map, tab_live, tab_table = st.tabs(
-        ["World map (offline)", "Interactive map (needs internet)", "Table"]
+        ["World map", "Interactive map", "Table"]
     )
     with tab_map:
         st.altair_chart(world_map(located), width="stretch")
@@ -114,8 +126,7 @@ else:
                 f"{unlocated} address(es) have no location (private, reserved or unknown): see the table."
             )
     with tab_live:
-        st.caption(FOLIUM_OFFLINE_NOTE)
-        st_folium(folium_map(located), height=420, returned_objects=[], key="logon_folium")
+        interactive_map(located, key="logon_folium")
     with tab_table:
         st.dataframe(points, hide_index=True)
 
@@ -146,8 +157,7 @@ else:
     )
 
 st.subheader("Logon sessions")
-syslog_auth = hunt.fetch("syslog")
-sessions = logon_sessions(syslog_auth, logons_all, include_system=True)  # split below, with a toggle
+sessions = hunt_sessions(hunt, include_system=True)  # split below, with a toggle
 if "SecurityAlert" in hunt.tables and len(sessions):
     sessions = flag_alerts(sessions, hunt.fetch("alerts"))
 if sessions.empty:

@@ -7,11 +7,14 @@ it and a link shares it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import inspect
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+import weakref
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,6 +25,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from hunting.bytecache import ByteLRU, budget_bytes
 from hunting.errors import HuntingError
 from hunting.evidence import EvidenceError, EvidencePolicy, parse_roots, policy_for
 from hunting.readers.base import ReadOptions
@@ -109,7 +113,120 @@ def open_source(spec: SourceSpec) -> Source:
     return open_loganalytics(spec.workspace)
 
 
-@st.cache_data(ttl=900, max_entries=64, show_spinner="Querying…")
+CACHE_TTL = 900  # seconds a cached result is kept at most (a re-read log shows after that)
+
+
+@st.cache_resource(show_spinner=False)
+def shared_lru() -> ByteLRU:
+    """The server's one result cache, shared by every session, bounded by ``$HUNTING_CACHE_MB``
+    (default 1024 MB) of estimated bytes (hunting.bytecache)."""
+    return ByteLRU(budget_bytes(), ttl=CACHE_TTL)
+
+
+class _Uncacheable(Exception):
+    """An argument that cannot be part of a key (a frame that did not come from the cache)."""
+
+
+# Frames handed out by shared_cache, by id: (weak reference, the key that produced them).
+# A frame passed back into another cached function is keyed by where it came from (exact
+# and O(1)), instead of hashing its content; the weak reference guards against id reuse.
+_HANDED_OUT: dict[int, tuple[weakref.ref[Any], Hashable]] = {}
+
+
+CONTENT_KEY_ROWS = 200_000  # frames up to this size not from the cache are keyed by a hash of their content
+
+
+def _content_key(value: pd.DataFrame | pd.Series) -> Hashable:
+    """An order-sensitive digest of a (small) frame's values, index, columns and dtypes."""
+    if len(value) > CONTENT_KEY_ROWS:
+        raise _Uncacheable
+    try:
+        hashes = pd.util.hash_pandas_object(value, index=True).to_numpy()
+    except TypeError as exc:  # unhashable cells (lists)
+        raise _Uncacheable from exc
+    digest = hashlib.blake2b(hashes.tobytes(), digest_size=16).hexdigest()
+    if isinstance(value, pd.Series):
+        return ("series", str(value.name), str(value.dtype), len(value), digest)
+    cols = tuple((str(c), str(t)) for c, t in value.dtypes.items())
+    return ("frame", cols, len(value), digest)
+
+
+def _key_part(value: Any) -> Hashable:
+    if isinstance(value, pd.DataFrame | pd.Series):
+        held = _HANDED_OUT.get(id(value))
+        if held is not None and held[0]() is value:
+            return ("from-cache", held[1])
+        return _content_key(value)
+    try:
+        hash(value)
+    except TypeError as exc:
+        raise _Uncacheable from exc
+    return value
+
+
+def _key_parts(signature: inspect.Signature, arguments: Mapping[str, Any]) -> list[Hashable]:
+    parts: list[Hashable] = []
+    for name, value in arguments.items():
+        if name.startswith("_"):
+            continue
+        kind = signature.parameters[name].kind
+        if kind is inspect.Parameter.VAR_KEYWORD:
+            parts.extend((k, _key_part(v)) for k, v in sorted(value.items()))
+        elif kind is inspect.Parameter.VAR_POSITIONAL:
+            parts.extend((name, _key_part(v)) for v in value)
+        else:
+            parts.append((name, _key_part(value)))
+    return parts
+
+
+def _hand_out(value: Any, key: Hashable) -> Any:
+    """A frame goes out as a shallow copy (copy-on-write: a page may add columns to it without
+    touching the cached one), remembered so that passing it on keys by its origin."""
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):  # (frame, series) results
+        return tuple(_hand_out(v, (key, i)) for i, v in enumerate(value))
+    if not isinstance(value, pd.DataFrame | pd.Series):
+        return value
+    out = value.copy(deep=False)
+    ident = id(out)
+    _HANDED_OUT[ident] = (weakref.ref(out, lambda _r, i=ident: _HANDED_OUT.pop(i, None)), key)
+    return out
+
+
+def shared_cache(spinner: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Cache a function's results in :func:`shared_lru` (bounded by bytes, shared across sessions).
+
+    The key is the function and its arguments; parameters named ``_x`` are left out of it
+    (as with st.cache_data). Frame arguments are keyed by the cached call that produced
+    them; any other frame makes the call run uncached. Results are shared: treat them as
+    read-only (frames come out as copy-on-write shallow copies).
+    """
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        name = f"{func.__module__}.{func.__qualname__}"
+        signature = inspect.signature(func)
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(*args, **kwargs)
+            try:
+                key = (name, *_key_parts(signature, bound.arguments))
+            except _Uncacheable:
+                return func(*args, **kwargs)
+
+            def compute() -> Any:
+                if spinner:
+                    with st.spinner(spinner):
+                        return func(*args, **kwargs)
+                return func(*args, **kwargs)
+
+            return _hand_out(shared_lru().get_or_compute(key, compute), key)
+
+        return wrapper
+
+    return decorate
+
+
+@shared_cache("Querying…")
 def fetch(
     spec: SourceSpec, method: str, host: str, start: datetime, end: datetime, **kwargs: Any
 ) -> pd.DataFrame:
@@ -118,12 +235,33 @@ def fetch(
     return getattr(source, method)(host, TimeRange(start, end), **kwargs)
 
 
-@st.cache_data(ttl=900, max_entries=32, show_spinner=False)
+class CachedSource:
+    """A Source whose host-and-range methods go through :func:`fetch`, so the Findings pass,
+    the report and every page share one copy of each fetched frame."""
+
+    def __init__(self, spec: SourceSpec) -> None:
+        self.spec = spec
+        self.source = open_source(spec)
+        self.name = self.source.name
+
+    def __getattr__(self, method: str) -> Any:
+        if method.startswith("_") or method in {"tables", "hosts", "host_users", "ingest_report"}:
+            if method == "tables":
+                return lambda: fetch_tables(self.spec)
+            return getattr(self.source, method)
+
+        def call(host: str, tr: TimeRange, **kwargs: Any) -> pd.DataFrame:
+            return fetch(self.spec, method, host, tr.start, tr.end, **kwargs)
+
+        return call
+
+
+@shared_cache()
 def fetch_hosts(spec: SourceSpec, contains: str) -> pd.DataFrame:
     return open_source(spec).hosts(contains)
 
 
-@st.cache_data(ttl=900, max_entries=8, show_spinner=False)
+@shared_cache()
 def fetch_tables(spec: SourceSpec) -> set[str]:
     return open_source(spec).tables()
 

@@ -7,6 +7,8 @@ st.dataframe/st.code (copyable as-is), never through Markdown.
 
 from __future__ import annotations
 
+import os
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from streamlit.errors import StreamlitAPIException
 from hunting.analysis.findings import (
     SEVERITIES,
     Finding,
+    HuntData,
     HuntResult,
     Link,
     collect,
@@ -27,9 +30,12 @@ from hunting.analysis.findings import (
 )
 from hunting.defang import defang
 from hunting.errors import HuntingError
+from hunting.evidence import EvidenceError, EvidencePolicy
 from hunting.report.build import build_report
 from hunting.report.render import render
-from ui.context import Hunt, SourceSpec, open_source
+from hunting.sigma.engine import SigmaHunt, SigmaStatus
+from hunting.sigma.rules import SIGMAHQ_URL, RuleSet, load_rules, rule_dirs
+from ui.context import CachedSource, Hunt, SourceSpec, _secret_section, evidence_policy, shared_cache
 from ui.safe import md, plain
 
 FINDINGS_PAGE = "pages/8_Findings.py"
@@ -41,28 +47,133 @@ SEVERITY_ICON = {
     "low": ":gray[:material/info:]",
 }
 _URL_KEYS = ("source", "host", "range", "ref")
+_SAFE_URL = re.compile(r"[A-Za-z0-9_./:-]+")
+SIGMA_DIRS_KEY = "sigma_dirs"  # the sidebar box: the visitor's own Sigma rule folders
+SigmaKey = tuple[tuple[str, ...], tuple[str, ...]]
 
 
-@st.cache_data(max_entries=16, ttl=900, show_spinner="Running the detections…")
-def cached_hunt(spec: SourceSpec, host: str, start: datetime, end: datetime) -> HuntResult:
-    """Every detection over one host and range (the same call the CLI makes)."""
+@shared_cache("Fetching the host's data…")
+def cached_collect(spec: SourceSpec, host: str, start: datetime, end: datetime) -> HuntData:
+    """The frames the detections read, fetched through the shared page cache (one copy)."""
     from hunting.timerange import TimeRange
 
-    return find_all(collect(open_source(spec), host, TimeRange(start, end)))
+    return collect(CachedSource(spec), host, TimeRange(start, end))
 
 
-@st.cache_data(max_entries=16, ttl=900, show_spinner="Building the report…")
-def cached_report(spec: SourceSpec, host: str, start: datetime, end: datetime) -> dict[str, Any]:
+@shared_cache("Loading Sigma rules…")
+def cached_sigma_rules(settings: tuple[str, ...], typed: tuple[str, ...], policy: EvidencePolicy) -> RuleSet:
+    """The shipped snapshot, settings folders and the visitor's typed folders (through ``policy``)."""
+    return load_rules(rule_dirs(settings), typed=typed, policy=policy)
+
+
+@shared_cache("Running the detections and Sigma rules…")
+def cached_hunt_sigma(
+    spec: SourceSpec, host: str, start: datetime, end: datetime, sigma: SigmaKey = ((), ())
+) -> tuple[HuntResult, SigmaStatus]:
+    """Every detection and Sigma rule over one host and range, once per (source, host, range,
+    rule folders); the Sigma rules' skipped list and notes beside the result."""
+    rules = cached_sigma_rules(sigma[0], sigma[1], evidence_policy())
+    hook = SigmaHunt(rules, CachedSource(spec).source)
+    result = find_all(cached_collect(spec, host, start, end), extra=[hook])
+    return result, hook.status
+
+
+def cached_hunt(
+    spec: SourceSpec, host: str, start: datetime, end: datetime, sigma: SigmaKey = ((), ())
+) -> HuntResult:
+    """Every detection over one host and range, once per (source, host, range): the landing
+    page, the Findings page and the report share it (the same call the CLI makes)."""
+    return cached_hunt_sigma(spec, host, start, end, sigma)[0]
+
+
+@shared_cache("Building the report…")
+def cached_report(
+    spec: SourceSpec, host: str, start: datetime, end: datetime, sigma: SigmaKey = ((), ())
+) -> dict[str, Any]:
+    """The report from the cached data and the cached detection result (nothing re-run)."""
     from hunting.timerange import TimeRange
 
-    tr = TimeRange(start, end)
-    source = open_source(spec)
-    data = collect(source, host, tr)
-    return build_report(source, host, tr, data=data, result=find_all(data))
+    data = cached_collect(spec, host, start, end)
+    result, status = cached_hunt_sigma(spec, host, start, end, sigma)
+    report = build_report(CachedSource(spec), host, TimeRange(start, end), data=data, result=result)
+    return {**report, "sigma": status.to_dict()}
 
 
 def hunt_findings(hunt: Hunt) -> HuntResult:
-    return cached_hunt(hunt.spec, hunt.host, hunt.tr.start, hunt.tr.end)
+    return cached_hunt(hunt.spec, hunt.host, hunt.tr.start, hunt.tr.end, sigma_key())
+
+
+def hunt_sigma_status(hunt: Hunt) -> SigmaStatus:
+    return cached_hunt_sigma(hunt.spec, hunt.host, hunt.tr.start, hunt.tr.end, sigma_key())[1]
+
+
+# --- Sigma rule folders ----------------------------------------------------------------------
+
+
+def sigma_settings_dirs() -> tuple[str, ...]:
+    """Folders from ``[sigma] dirs`` in secrets (a list, or one ``os.pathsep``-separated string);
+    ``HUNTING_SIGMA_DIRS`` in the environment is read by :func:`hunting.sigma.rules.rule_dirs`."""
+    dirs = _secret_section("sigma").get("dirs") or ()
+    items = dirs.split(os.pathsep) if isinstance(dirs, str) else [str(d) for d in dirs]
+    return tuple(d.strip() for d in items if d and d.strip())
+
+
+def _typed_sigma_dirs() -> tuple[str, ...]:
+    text = str(st.session_state.get(SIGMA_DIRS_KEY) or "")
+    return tuple(dict.fromkeys(p.strip() for p in text.replace(os.pathsep, "\n").splitlines() if p.strip()))
+
+
+def sigma_key() -> SigmaKey:
+    """(settings folders, typed folders): the Sigma part of the hunt's cache key."""
+    return sigma_settings_dirs(), _typed_sigma_dirs()
+
+
+def sigma_sidebar() -> None:
+    """Sidebar box for the analyst's own Sigma rule folders, read through the evidence policy
+    (as the custom rules file box): a refused folder is named with the reason, never read."""
+    policy = evidence_policy()
+    with st.sidebar.expander("Sigma rule folders", expanded=bool(st.session_state.get(SIGMA_DIRS_KEY))):
+        if not policy.paths_allowed:
+            st.caption(f"Typed folders are off on this server ({md(policy.describe())}).")
+            return
+        st.text_area(
+            "Folders of your own Sigma rules on this machine (one per line), besides the shipped SigmaHQ rules",
+            key=SIGMA_DIRS_KEY,
+            height=68,
+        )
+        for path in _typed_sigma_dirs():
+            try:
+                real = policy.admit(path)
+            except EvidenceError as exc:
+                st.error(f"Sigma folder not used: {md(path, 200)}: {md(exc, 300)}")
+                continue
+            if not real.is_dir() and not real.is_file():
+                st.error(f"Sigma folder not used: {md(path, 200)}: not found")
+
+
+def sigma_expander(hunt: Hunt) -> None:
+    """How many Sigma rules ran, and every skipped rule with its reason (never dropped silently)."""
+    status = hunt_sigma_status(hunt)
+    with st.expander(f"Sigma rules: {status.evaluated} evaluated, {len(status.skipped)} skipped"):
+        for note in status.notes:
+            st.info(md(note, 500))
+        st.caption(
+            "Shipped: SigmaHQ's Linux rules (Detection Rule License 1.1, authors named in each rule); "
+            "add folders in the sidebar, with --sigma DIR on the command line or HUNTING_SIGMA_DIRS."
+        )
+        if status.skipped:
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        "Rule": [s.title for s in status.skipped],
+                        "Id": [s.rule_id for s in status.skipped],
+                        "File": [s.path for s in status.skipped],
+                        "Why skipped": [s.reason for s in status.skipped],
+                    }
+                ),
+                hide_index=True,
+                key="sigma_skipped",
+            )
 
 
 def severity_metrics(result: HuntResult) -> None:
@@ -92,7 +203,13 @@ def _url_params(extra: tuple[tuple[str, str], ...] = ()) -> dict[str, str]:
 
 
 def page_link(link: Link, key_hint: str = "") -> None:
-    """A link to the page that shows the evidence, carrying the hunt and the scope hints."""
+    """A link to the page that shows the evidence, carrying the hunt and the scope hints.
+
+    The one outside link a finding carries is a Sigma rule on SigmaHQ's GitHub (a constant
+    prefix plus the rule's path in the shipped snapshot)."""
+    if link.page.startswith(SIGMAHQ_URL) and _SAFE_URL.fullmatch(link.page):
+        st.link_button(md(link.label, 120), link.page, icon=":material/open_in_new:")
+        return
     if not (APP_ROOT / link.page).is_file():
         st.caption(f"{md(defang(link.label))} (page not available)")
         return
@@ -164,7 +281,7 @@ def findings_summary(hunt: Hunt) -> None:
 
 def export_buttons(hunt: Hunt) -> None:
     """HTML, Markdown and JSON downloads of the report for this host and range."""
-    report = cached_report(hunt.spec, hunt.host, hunt.tr.start, hunt.tr.end)
+    report = cached_report(hunt.spec, hunt.host, hunt.tr.start, hunt.tr.end, sigma_key())
     stem = (
         "".join(c if c.isalnum() or c in "-_." else "_" for c in hunt.host) + f"-{hunt.tr.start:%Y%m%d%H%M}"
     )

@@ -36,7 +36,7 @@ from hunting.errors import HuntingError
 from hunting.schema import BY_NAME, FLOWS, SYSLOG
 from hunting.ti.base import Provider
 from hunting.ti.local_feed import LocalFeedProvider
-from ui.context import Hunt, SourceSpec, fetch
+from ui.context import Hunt, SourceSpec, fetch, shared_cache
 from ui.safe import md
 
 # Cell colours of the Severity column (text stays readable on light and dark themes).
@@ -72,7 +72,7 @@ class NetworkData:
     errors: tuple[str, ...] = ()
 
 
-@st.cache_data(max_entries=16, ttl=900, show_spinner="Finding addresses in messages and flows…")
+@shared_cache("Finding addresses in messages and flows…")
 def network_data(spec: SourceSpec, host: str, start: datetime, end: datetime) -> NetworkData:
     errors: list[str] = []
     frames: dict[str, pd.DataFrame] = {}
@@ -98,7 +98,7 @@ def hunt_network(hunt: Hunt) -> NetworkData:
     return network_data(hunt.spec, hunt.host, hunt.tr.start, hunt.tr.end)
 
 
-@st.cache_data(max_entries=64, ttl=3600, show_spinner="Looking up owners and locations (offline)…")
+@shared_cache("Looking up owners and locations (offline)…")
 def geo_data(ips: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Offline country/owner per address and the owner summary."""
     geo = geolocate(list(ips))
@@ -114,7 +114,7 @@ class IocData:
     errors: tuple[str, ...] = ()
 
 
-@st.cache_data(max_entries=16, ttl=900, show_spinner="Extracting IoCs…")
+@shared_cache("Extracting IoCs…")
 def ioc_data(spec: SourceSpec, host: str, start: datetime, end: datetime, tables: frozenset[str]) -> IocData:
     sources: list[IocSource] = []
     frames: dict[str, pd.DataFrame] = {}
@@ -369,10 +369,3 @@ def flows_naming(flows: pd.DataFrame, ip: str) -> pd.DataFrame:
     return out.sort_values("TimeGenerated", ascending=False) if "TimeGenerated" in out.columns else out
 
 
-# folium draws with Leaflet and OpenStreetMap tiles fetched by the browser from the internet;
-# serving Leaflet locally would not bring the tiles, so an offline map stays blank: say so first.
-FOLIUM_OFFLINE_NOTE: Final = (
-    "This map is drawn by your browser with Leaflet and OpenStreetMap tiles from the internet: "
-    "without internet access it stays blank (grey). The *World map (offline)* tab shows the same "
-    "points from data shipped with the app."
-)

@@ -32,7 +32,7 @@ from hunting.errors import HuntingError
 from hunting.render.proc_tree_html import LINKED_BORDER, RISK_BORDER, tree_html, tree_table
 from hunting.sources.base import Source
 from ui.charts import volume_chart
-from ui.context import Hunt, SourceSpec, explain_empty
+from ui.context import Hunt, SourceSpec, explain_empty, shared_cache
 from ui.safe import md
 
 WHAT: Final = "process starts (auditd execve events)"
@@ -57,7 +57,7 @@ RISK_TABLE_COLUMNS: Final = (
 # --- data ------------------------------------------------------------------------------------
 
 
-@st.cache_data(max_entries=16, ttl=900, show_spinner="Building process trees from auditd…")
+@shared_cache("Building process trees from auditd…")
 def _host_tree(spec: SourceSpec, host: str, start: datetime, end: datetime, _source: Source) -> pd.DataFrame:
     from ui.context import fetch
 
@@ -76,13 +76,13 @@ def load_tree(hunt: Hunt) -> pd.DataFrame:
     return _host_tree(hunt.spec, hunt.host, hunt.tr.start, hunt.tr.end, hunt.source)
 
 
-@st.cache_data(max_entries=16, ttl=900, show_spinner=False)
+@shared_cache()
 def _risks(tree: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     hits = tree_risks(tree)
     return hits, risk_labels(tree, hits)
 
 
-@st.cache_data(max_entries=16, ttl=900, show_spinner="Drawing the tree…")
+@shared_cache("Drawing the tree…")
 def _html(
     tree: pd.DataFrame, color_by: str, risk: pd.Series, limit: int, dark: bool, highlight: tuple[str, ...]
 ) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from hunting.analysis.risky import RiskRule, RuleError, load_rules
 from hunting.analysis.sessions import logon_sessions
 from hunting.analysis.sudo import sudo_sessions
 from ui.charts import TIME_AXIS
-from ui.context import Hunt, explain_empty
+from ui.context import Hunt, SourceSpec, explain_empty, fetch, open_source, shared_cache
 from ui.process_views import load_tree
 from ui.safe import md, plain
 
@@ -46,7 +47,7 @@ _TECHNIQUE = re.compile(r"T\d{4}(?:\.\d{3})?")
 # --- rules -----------------------------------------------------------------------------------
 
 
-@st.cache_data(max_entries=8, ttl=900, show_spinner=False)
+@shared_cache()
 def _rules(extra: tuple[tuple[str, float], ...]) -> list[RiskRule]:
     """Built-in rules plus user files; (path, mtime) keys reload a file the user edited."""
     return load_rules(extra=[Path(p) for p, _ in extra])
@@ -105,7 +106,7 @@ def custom_rules_expander() -> tuple[str, list[RiskRule]]:
 # --- cached analysis -------------------------------------------------------------------------
 
 
-@st.cache_data(max_entries=16, ttl=900, show_spinner="Finding and flagging sudo sessions…")
+@shared_cache("Finding and flagging sudo sessions…")
 def cached_sudo_sessions(
     syslog: pd.DataFrame, sudo: pd.DataFrame, rules_path: str, n: int, seconds: float
 ) -> pd.DataFrame:
@@ -114,11 +115,38 @@ def cached_sudo_sessions(
     return sd.flag_sudo_sessions(sessions, sudo, rules=rules_from_path(rules_path), n=n, seconds=seconds)
 
 
-@st.cache_data(max_entries=16, ttl=900, show_spinner="Matching rules…")
+@shared_cache("Matching rules…")
 def cached_flags(
     sudo: pd.DataFrame, cron: pd.DataFrame, accounts: pd.DataFrame, new_cron: pd.DataFrame, rules_path: str
 ) -> pd.DataFrame:
     return sd.flag_events(sudo, cron, accounts, rules=rules_from_path(rules_path), new_cron=new_cron)
+
+
+@shared_cache("Pairing logon sessions…")
+def cached_sessions(
+    spec: SourceSpec, host: str, start: datetime, end: datetime, include_system: bool
+) -> pd.DataFrame:
+    """Logon sessions of the host and range, once per (source, host, range): paired from the
+    session lines alone where the source filters them in its engine (LocalSource), else
+    from the whole syslog (Log Analytics), with the derived logon events."""
+    source = open_source(spec)
+    method = "pam_session_lines" if hasattr(source, "pam_session_lines") else "syslog"
+    return logon_sessions(
+        fetch(spec, method, host, start, end),
+        fetch(spec, "logon_events", host, start, end),
+        include_system=include_system,
+    )
+
+
+def hunt_sessions(hunt: Hunt, *, include_system: bool = False) -> pd.DataFrame:
+    """:func:`cached_sessions` for the sidebar's host and range (source errors become notices)."""
+    from ui import errors
+
+    out = errors.guarded(
+        lambda: cached_sessions(hunt.spec, hunt.host, hunt.tr.start, hunt.tr.end, include_system),
+        "logon sessions",
+    )
+    return out if out is not None else pd.DataFrame()
 
 
 # --- session scope ---------------------------------------------------------------------------
@@ -211,10 +239,7 @@ def chosen_session(host: str, hunt: Hunt | None = None) -> dict[str, Any] | None
         and hunt is not None
         and st.query_params.get(LOGON_PARAM)
     ):
-        session = session_by_id(
-            logon_sessions(hunt.fetch("syslog"), hunt.fetch("logon_events"), include_system=True),
-            st.query_params.get(LOGON_PARAM),
-        )
+        session = session_by_id(hunt_sessions(hunt, include_system=True), st.query_params.get(LOGON_PARAM))
         if session is None:
             st.info(
                 f"The link names logon session {md(st.query_params.get(LOGON_PARAM), 40)}, which is not in "
@@ -239,7 +264,7 @@ def hinted_session(hunt: Hunt) -> dict[str, Any] | None:
     ses = parse_ses(ses_text)
     if ses is None and not user:
         return None
-    logons = logon_sessions(hunt.fetch("syslog"), hunt.fetch("logon_events"))
+    logons = hunt_sessions(hunt)
     sessions = audit_sessions(load_tree(hunt)) if ses is not None else pd.DataFrame()
     pos = logon_for_hint(logons, sessions, ses=ses, user=user)
     asked = " and ".join(

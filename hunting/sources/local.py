@@ -31,6 +31,8 @@ from hunting.timerange import TimeRange
 
 MAX_ROWS = 5_000_000
 VOLUME_KEYS = ("Facility", "SeverityLevel", "ProcessName")
+# What every pam session line holds (hunting.analysis.sessions._SESSION_RE reads only such lines).
+SESSION_MARKS = ("session opened for user", "session closed for user")
 
 
 class LocalSource:
@@ -87,6 +89,18 @@ class LocalSource:
 
     def syslog(self, host: str, tr: TimeRange, *, limit: int | None = None) -> pd.DataFrame:
         return self._rows(SYSLOG, host, tr, limit)
+
+    def pam_session_lines(self, host: str, tr: TimeRange) -> pd.DataFrame:
+        """The syslog rows :func:`hunting.analysis.sessions.pam_sessions` reads (session
+        opened/closed lines), filtered in the engine instead of over the whole syslog."""
+        text, params = sql(
+            "pam_session_lines", host=host, start=tr.start, end=tr.end,
+            opened=SESSION_MARKS[0], closed=SESSION_MARKS[1], limit=MAX_ROWS,
+        )  # fmt: skip
+        df = conform(self.store.query(text, params), SYSLOG)
+        if len(df) >= MAX_ROWS:
+            df.attrs["truncated"] = f"only the first {MAX_ROWS:,} rows are shown; narrow the time range"
+        return df
 
     def syslog_volume(self, host: str, tr: TimeRange, *, bucket_seconds: int, by: VolumeKey) -> pd.DataFrame:
         if by not in VOLUME_KEYS:
