@@ -19,9 +19,10 @@ from hunting.analysis.host import host_record
 from ui.charts import bar_counts, event_timeline, volume_chart
 from ui.context import explain_empty, set_custom_range, sidebar
 from ui.findings_view import findings_summary
+from ui.icons import page_icon
 from ui.safe import md, plain
 
-st.set_page_config(page_title="Linux host hunting", page_icon="🐧", layout="wide")
+st.set_page_config(page_title="Linux host hunting", page_icon=page_icon("travel_explore"), layout="wide")
 hunt = sidebar()
 
 st.title(f"Host summary: {md(hunt.host, 120)}")

@@ -8,6 +8,7 @@ from hunting.analysis import session_detail as sd
 from hunting.analysis.cron import crontab_changes, new_cron_commands
 from ui.charts import bar_counts
 from ui.context import sidebar
+from ui.icons import page_icon
 from ui.process_views import process_tree_section
 from ui.safe import md, table
 from ui.session_views import (
@@ -25,7 +26,7 @@ from ui.session_views import (
     truncation_note,
 )
 
-st.set_page_config(page_title="Session detail", page_icon=":material/search:", layout="wide")
+st.set_page_config(page_title="Session detail", page_icon=page_icon("search"), layout="wide")
 hunt = sidebar()
 st.title("Session detail")
 

@@ -11,11 +11,12 @@ from hunting.analysis.risky import RuleError
 from hunting.detections.rating import rate_commands
 from ui.charts import RESULT_SCALE, bar_counts, event_timeline
 from ui.context import explain_empty, sidebar
+from ui.icons import page_icon
 from ui.maps import world_map
 from ui.safe import md, plain
 from ui.session_views import RULES_PATH_KEY, rules_from_path
 
-st.set_page_config(page_title="User activity", page_icon=":material/person:", layout="wide")
+st.set_page_config(page_title="User activity", page_icon=page_icon("person"), layout="wide")
 hunt = sidebar()
 st.title("User activity")
 

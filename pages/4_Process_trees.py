@@ -11,10 +11,11 @@ import streamlit as st
 from hunting.analysis.process_scope import audit_sessions, match_logon, parse_ses, pid_exe
 from hunting.render.proc_tree_html import ses_text
 from ui.context import explain_empty, sidebar
+from ui.icons import page_icon
 from ui.process_views import WHAT, load_tree, process_tree_section
 from ui.safe import md, plain
 
-st.set_page_config(page_title="Process trees", page_icon=":material/account_tree:", layout="wide")
+st.set_page_config(page_title="Process trees", page_icon=page_icon("account_tree"), layout="wide")
 hunt = sidebar()
 st.title("Process trees")
 st.caption(

@@ -7,10 +7,11 @@ import streamlit as st
 
 from hunting.analysis import applications as ap
 from ui.context import explain_empty, sidebar
+from ui.icons import page_icon
 from ui.process_views import brushed_volume, process_tree_section
 from ui.safe import md, plain
 
-st.set_page_config(page_title="Application activity", page_icon=":material/apps:", layout="wide")
+st.set_page_config(page_title="Application activity", page_icon=page_icon("apps"), layout="wide")
 hunt = sidebar()
 st.title("Application activity")
 

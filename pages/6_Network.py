@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from hunting.analysis.network import flows_over_time, ips_of_owners, messages_mentioning
 from ui.charts import bar_counts, volume_chart
 from ui.context import explain_empty, sidebar
-from ui.maps import folium_map, world_map
+from ui.icons import page_icon
+from ui.maps import interactive_map, world_map
 from ui.network_views import (
-    FOLIUM_OFFLINE_NOTE,
     flows_naming,
     geo_data,
     hunt_network,
@@ -21,7 +20,7 @@ from ui.network_views import (
 )
 from ui.safe import md
 
-st.set_page_config(page_title="Network", page_icon=":material/lan:", layout="wide")
+st.set_page_config(page_title="Network", page_icon=page_icon("lan"), layout="wide")
 hunt = sidebar()
 st.title("Network")
 st.caption(
@@ -96,15 +95,14 @@ else:
     points = points[["Ip", "SeenIn", "Count", "CountryName", "AsnOwner", "Latitude", "Longitude"]]
     located = points.dropna(subset=["Latitude", "Longitude"])
     tab_map, tab_live, tab_table = st.tabs(
-        ["World map (offline)", "Interactive map (needs internet)", "Table"]
+        ["World map", "Interactive map", "Table"]
     )
     with tab_map:
         st.altair_chart(world_map(located, color="SeenIn"), width="stretch")
         if len(points) > len(located):
             st.caption(f"{len(points) - len(located)} public address(es) have no known country.")
     with tab_live:
-        st.caption(FOLIUM_OFFLINE_NOTE)
-        st_folium(folium_map(located, color="SeenIn"), height=420, returned_objects=[], key="net_folium")
+        interactive_map(located, color="SeenIn", key="net_folium")
     with tab_table:
         st.dataframe(points, hide_index=True)
 

@@ -7,6 +7,7 @@ import streamlit as st
 from hunting.analysis.iocs import IOC_TYPES, PATH
 from hunting.analysis.network import csv_text, lookup_candidates, worst_severity
 from ui.context import explain_empty, sidebar
+from ui.icons import page_icon
 from ui.network_views import (
     MAX_LOOKUPS,
     hunt_iocs,
@@ -16,7 +17,7 @@ from ui.network_views import (
 )
 from ui.safe import md
 
-st.set_page_config(page_title="IoCs and threat intel", page_icon=":material/gps_fixed:", layout="wide")
+st.set_page_config(page_title="IoCs and threat intel", page_icon=page_icon("my_location"), layout="wide")
 hunt = sidebar()
 st.title("IoCs and threat intel")
 st.caption(

@@ -15,9 +15,10 @@ from ui.findings_view import (
     severity_filter,
     severity_metrics,
 )
+from ui.icons import page_icon
 from ui.safe import md
 
-st.set_page_config(page_title="Findings", page_icon="⚠️", layout="wide")
+st.set_page_config(page_title="Findings", page_icon=page_icon("warning"), layout="wide")
 hunt = sidebar()
 st.title("Findings")
 st.caption(f"Every detection run over {md(hunt.host)} in {hunt.tr.label()}, most severe first.")

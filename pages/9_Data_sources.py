@@ -7,9 +7,10 @@ import streamlit as st
 
 from hunting.schema import STORED_TABLES
 from ui.context import sidebar
+from ui.icons import page_icon
 from ui.safe import md, plain
 
-st.set_page_config(page_title="Data sources", page_icon="🗂️", layout="wide")
+st.set_page_config(page_title="Data sources", page_icon=page_icon("folder_open"), layout="wide")
 hunt = sidebar()
 st.title("Data sources")
 st.caption(f"Source: {md(hunt.source.name)}")  # file and source names are log-derived: inert Markdown

@@ -172,13 +172,33 @@ def test_session_detail_benign_host_and_other_host_session(demo: dict[str, Any])
     assert any("No account changes" in i.value for i in at.info)
 
 
-def test_session_detail_bad_custom_rules_file(tmp_path: Path) -> None:
+def test_session_detail_bad_custom_rules_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # AppTest is not a loopback server: typed paths are read only inside the evidence roots
+    # (hunting/evidence.py), so the folder holding the rules file is declared as one.
+    monkeypatch.setenv("HUNTING_EVIDENCE_ROOTS", str(tmp_path))
     bad = tmp_path / "rules.yaml"
     bad.write_text("- id: x\n")
     at = run_page(SESSION_PAGE, params=WEB, state={"session_rules_path": str(bad)})
     no_exception(at)
-    assert any("Custom rules not used" in e.value and "missing keys" in e.value for e in at.error)
+    errors = [e.value for e in at.error]
+    assert any("Custom rules not used" in e and "missing keys" in e for e in errors), errors
     assert _metrics(at)["Flagged events"] != "0"  # built-in rules still run
+
+
+def test_session_detail_custom_rules_outside_roots_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rules path outside the evidence roots is refused in words, and the file is not read."""
+    monkeypatch.setenv("HUNTING_EVIDENCE_ROOTS", str(tmp_path / "evidence"))
+    (tmp_path / "evidence").mkdir()
+    bad = tmp_path / "rules.yaml"
+    bad.write_text("- id: x\n")
+    at = run_page(SESSION_PAGE, params=WEB, state={"session_rules_path": str(bad)})
+    no_exception(at)
+    errors = [e.value for e in at.error]
+    assert any("Custom rules not used" in e and "outside the evidence roots" in e for e in errors), errors
+    assert not any("missing keys" in e for e in errors)  # the file's content was never parsed
+    assert _metrics(at)["Flagged events"] != "0"
 
 
 def test_user_activity_intruder_matches_functions(demo: dict[str, Any]) -> None:

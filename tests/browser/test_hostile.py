@@ -32,13 +32,6 @@ from tests.hostile.corpus import (
 )
 
 pytestmark = pytest.mark.browser
-# The folium map loads Leaflet and tiles from these hosts by design (issue 14 item 11 is to
-# serve them from the app); their URLs are fixed by the app, never built from log text, so
-# they are listed in the summary instead of failing the check. Any other host fails.
-APP_ASSET_HOSTS = frozenset({"cdn.jsdelivr.net", "code.jquery.com", "netdna.bootstrapcdn.com",
-                             "maxcdn.bootstrapcdn.com", "cdnjs.cloudflare.com", "tile.openstreetmap.org",
-                             "a.tile.openstreetmap.org", "b.tile.openstreetmap.org", "c.tile.openstreetmap.org"})  # fmt: skip
-ASSET_REQUESTS: set[str] = set()
 PATHS_LABEL = "Log files or folders on this machine (one per line)"
 
 
@@ -116,18 +109,16 @@ def _open_with_files(page: Any, url: str, folder: Path, host: str | None = None)
 
 def _watch(page: Any, app_url: str) -> list[str]:
     """Requests to any host but the app's own, from the page or any frame: a payload's beacon
-    (127.0.0.1:9 in the corpus) or anything else leaving the machine. data:/blob:/about:
-    URLs stay in the browser."""
+    (127.0.0.1:9 in the corpus) or anything else leaving the machine, the app's own assets
+    included (Leaflet and page icons are served by the app, issue 14 item 11).
+    data:/blob:/about: URLs stay in the browser."""
     app = urllib.parse.urlsplit(app_url).netloc
     beacons: list[str] = []
 
     def seen(request: Any) -> None:
         parts = urllib.parse.urlsplit(request.url)
         if parts.scheme in ("http", "https", "ws", "wss") and parts.netloc != app:
-            if parts.netloc in APP_ASSET_HOSTS and "pwned" not in request.url:
-                ASSET_REQUESTS.add(request.url)  # the app's own map assets, not log text (see below)
-            else:
-                beacons.append(request.url)
+            beacons.append(request.url)
 
     page.on("request", seen)
     return beacons
@@ -183,8 +174,7 @@ def test_every_page_with_hostile_logs(hostile_app: tuple[str, Path], page: Any) 
     n_payloads = len(all_payloads()) + len(FILE_NAME_PAYLOADS) + 3  # + host/process-name payloads
     print(
         f"hostile browser check: {n_payloads} payloads x {len(FIELDS)} fields x {pages} pages "
-        f"({opened} tabs/expanders opened): no dialog, no live element, no request off the app "
-        f"except the map's own assets: {sorted({urllib.parse.urlsplit(u).netloc for u in ASSET_REQUESTS})}"
+        f"({opened} tabs/expanders opened): no dialog, no live element, no request off the app"
     )
 
 
