@@ -176,7 +176,10 @@ def tree_risks(tree: pd.DataFrame, rules: list[RiskRule] | None = None) -> pd.Da
     """The Findings engine's hits on the tree's processes (risky-command rules, encoded payloads,
     programs run from temporary or hidden directories), with the process each belongs to."""
     keep = ~tree["IsSynthetic"].fillna(False).astype(bool)
-    hits = command_hits(tree.loc[keep, "Cmdline"], exe=tree.loc[keep, "Exe"], rules=rules)
+    real = tree.loc[keep]
+    # One pid that exec'd several programs (nohup -> /tmp/x) is one process for the engine.
+    process = real["Computer"].astype("string").str.lower() + "/" + real["Pid"].astype("string")
+    hits = command_hits(real["Cmdline"], exe=real["Exe"], process=process, rules=rules)
     if hits.empty:
         return hits.assign(ProcKey=pd.Series(dtype="string"))
     return hits.assign(ProcKey=tree.loc[hits["Row"], "ProcKey"].to_numpy())

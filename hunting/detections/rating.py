@@ -74,6 +74,7 @@ def command_hits(
     commands: pd.Series,
     *,
     exe: pd.Series | None = None,
+    process: pd.Series | None = None,
     sudo: bool | pd.Series = False,
     succeeded: pd.Series | None = None,
     rules: Sequence[RiskRule] | None = None,
@@ -85,8 +86,9 @@ def command_hits(
     the same way on every page: ``sudo.shell`` (``sudo``: all rows or a mask; only
     where ``succeeded``), ``command.encoded_payload`` (base64 that decodes to risky
     commands) and, given the executables ``exe``, ``process.suspicious_path`` (which
-    then covers the rules findings.yaml lists under ``covered_by_process_path``).
-    ``Row`` is the label in ``commands``.
+    then covers the rules findings.yaml lists under ``covered_by_process_path``, also on
+    the rows of the same ``process`` key, e.g. ``host/pid``: ``nohup /tmp/x`` exec'ing
+    ``/tmp/x`` is one process). ``Row`` is the label in ``commands``.
     """
     specs = specs or _default_specs()
     commands = commands.astype("string")
@@ -114,6 +116,10 @@ def command_hits(
         covered = {str(x) for x in specs["command.risky"].param("covered_by_process_path")}
         if len(hits) and sus.any():
             flagged = set(commands.index[sus])
+            if process is not None:
+                key = process.reindex(commands.index).astype("string")
+                same = key.isin(set(key[sus].dropna())).fillna(False).to_numpy(dtype=bool)
+                flagged |= set(commands.index[same])
             hits = hits[~(hits["RuleId"].isin(covered) & hits["Row"].isin(flagged))]
     mask = (
         pd.Series(bool(sudo), index=commands.index)
