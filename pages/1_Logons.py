@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from hunting.analysis.geo import geolocate
-from hunting.analysis.logons import BRUTE_FORCE_PRESETS, brute_force, by_source_ip, counted, logon_totals
+from hunting.analysis.logons import BRUTE_FORCE_PRESETS
 from hunting.analysis.sessions import flag_alerts
 from ui.charts import RESULT_SCALE, bar_counts, event_timeline
 from ui.context import explain_empty, sidebar
@@ -17,6 +16,8 @@ from ui.session_views import (
     highlight_flagged,
     hunt_sessions,
     is_system_session,
+    logon_bursts,
+    logon_figures,
     session_by_id,
     sessions_table,
 )
@@ -55,9 +56,9 @@ if cut:  # a source's row cap (Log Analytics: 50,000): every figure below covers
         f"These logon figures cover only the {len(logons_fetched):,} logon events the source returned "
         f"({md(cut, 300)}): counts, charts and sessions undercount. Narrow the time range for exact figures."
     )
-totals = logon_totals(logons)
-rows = counted(logons)
-weights = rows["Count"].fillna(1)
+figures = logon_figures(hunt.spec, hunt.host, hunt.tr.start, hunt.tr.end, wanted_ip or "")
+totals = figures.totals
+rows = figures.rows
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Successful logons", f"{totals['success']:,}")
 m2.metric("Failed logons", f"{totals['failure']:,}")
@@ -80,44 +81,29 @@ st.altair_chart(
     width="stretch",
 )
 
-by_account = (
-    rows.assign(Count=weights).groupby(["User", "Result"], dropna=False, as_index=False)["Count"].sum()
-)
-by_process = (
-    rows.assign(Count=weights).groupby(["ProcessName", "Result"], dropna=False, as_index=False)["Count"].sum()
-)
 c1, c2 = st.columns(2)
 with c1:
     st.markdown("**By account** (top 25)")
-    top_users = by_account.groupby("User")["Count"].sum().nlargest(25).index
     st.altair_chart(
         bar_counts(
-            by_account[by_account["User"].isin(top_users)],
+            figures.by_account,
             category="User",
             color="Result",
-            height=40 + 18 * len(top_users),
+            height=40 + 18 * figures.top_users,
         ),
         width="stretch",
     )
 with c2:
     st.markdown("**By process**")
-    st.altair_chart(bar_counts(by_process, category="ProcessName", color="Result"), width="stretch")
+    st.altair_chart(bar_counts(figures.by_process, category="ProcessName", color="Result"), width="stretch")
 
 st.subheader("Where logons came from")
-ips = by_source_ip(logons)
-if ips.empty:
+points = figures.points
+if points.empty:
     st.info("No source IP addresses in these logons (local logons only).")
 else:
-    geo = geolocate(ips["SourceIP"].unique().tolist())
-    points = ips.merge(geo, left_on="SourceIP", right_on="Ip", how="left")
-    points = points[
-        ["SourceIP", "Result", "Count", "Users", "CountryName", "AsnOwner", "Scope", "Latitude", "Longitude"]
-    ]
-    points = points.rename(columns={"SourceIP": "Ip"})
     located = points.dropna(subset=["Latitude", "Longitude"])
-    tab_map, tab_live, tab_table = st.tabs(
-        ["World map", "Interactive map", "Table"]
-    )
+    tab_map, tab_live, tab_table = st.tabs(["World map", "Interactive map", "Table"])
     with tab_map:
         st.altair_chart(world_map(located), width="stretch")
         unlocated = len(points) - len(located)
@@ -138,13 +124,14 @@ preset = st.selectbox(
     key="logons_bf_preset",
 )
 threshold, window = BRUTE_FORCE_PRESETS[preset]
-bursts = brute_force(logons, threshold=threshold, window=window)
+bursts, failures = logon_bursts(
+    hunt.spec, hunt.host, hunt.tr.start, hunt.tr.end, wanted_ip or "", threshold, window
+)
 st.caption(f"Rule applied: at least {threshold} failures from one source IP within {window} ({preset}).")
 if bursts.empty:
     st.success("No source IP reached this threshold.")
 else:
     st.dataframe(table(bursts), hide_index=True)
-    failures = logons[(logons["Result"] == "Failure") & logons["SourceIP"].isin(bursts["SourceIP"])]
     st.altair_chart(
         event_timeline(
             failures,

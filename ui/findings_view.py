@@ -166,7 +166,7 @@ def sigma_expander(hunt: Hunt) -> None:
                 pd.DataFrame(
                     {
                         "Rule": [s.title for s in status.skipped],
-                        "Id": [s.rule_id for s in status.skipped],
+                        "Rule id": [s.rule_id for s in status.skipped],
                         "File": [s.path for s in status.skipped],
                         "Why skipped": [s.reason for s in status.skipped],
                     }
@@ -279,9 +279,17 @@ def findings_summary(hunt: Hunt) -> None:
     page_link(Link(FINDINGS_PAGE, "All findings, evidence and report export"))
 
 
+@shared_cache("Rendering the report…")
+def cached_render(
+    spec: SourceSpec, host: str, start: datetime, end: datetime, sigma: SigmaKey, fmt: str
+) -> str:
+    """One export format of the cached report, rendered once (not on every run of the page)."""
+    return render(cached_report(spec, host, start, end, sigma), fmt)
+
+
 def export_buttons(hunt: Hunt) -> None:
     """HTML, Markdown and JSON downloads of the report for this host and range."""
-    report = cached_report(hunt.spec, hunt.host, hunt.tr.start, hunt.tr.end, sigma_key())
+    key = (hunt.spec, hunt.host, hunt.tr.start, hunt.tr.end, sigma_key())
     stem = (
         "".join(c if c.isalnum() or c in "-_." else "_" for c in hunt.host) + f"-{hunt.tr.start:%Y%m%d%H%M}"
     )
@@ -297,7 +305,7 @@ def export_buttons(hunt: Hunt) -> None:
     ):
         col.download_button(
             f"Export report: {label}",
-            data=render(report, fmt),
+            data=cached_render(*key, fmt),
             file_name=f"hunting-report-{stem}.{fmt}",
             mime=mime,
             key=f"findings_export_{fmt}",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -136,6 +137,91 @@ def cached_sessions(
         fetch(spec, "logon_events", host, start, end),
         include_system=include_system,
     )
+
+
+@dataclass(frozen=True)
+class LogonFigures:
+    """What the Logons page draws, computed once per (source, host, range, address filter)."""
+
+    totals: dict[str, int]
+    rows: pd.DataFrame  # Success and Failure rows (the timeline)
+    by_account: pd.DataFrame  # top 25 accounts by weighted count, per result
+    top_users: int
+    by_process: pd.DataFrame
+    points: pd.DataFrame  # per source IP and result, with location and owner
+
+
+def logons_from(logons: pd.DataFrame, ip: str) -> pd.DataFrame:
+    """Only the logons from ``ip`` (a link's filter) when there are any, else all of them."""
+    if not ip:
+        return logons
+    from_ip = logons[logons["SourceIP"].astype("string") == ip]
+    return from_ip if len(from_ip) else logons
+
+
+@shared_cache("Counting logons…")
+def logon_figures(spec: SourceSpec, host: str, start: datetime, end: datetime, ip: str) -> LogonFigures:
+    """Counts, top-N and per-address figures of the Logons page (the page only draws them)."""
+    from hunting.analysis.geo import geolocate
+    from hunting.analysis.logons import by_source_ip, counted, logon_totals
+
+    logons = logons_from(fetch(spec, "logon_events", host, start, end), ip)
+    rows = counted(logons)
+    weighted = rows.assign(Count=rows["Count"].fillna(1))
+    by_account = weighted.groupby(["User", "Result"], dropna=False, as_index=False)["Count"].sum()
+    top = by_account.groupby("User")["Count"].sum().nlargest(25).index
+    by_process = weighted.groupby(["ProcessName", "Result"], dropna=False, as_index=False)["Count"].sum()
+    ips = by_source_ip(logons)
+    points = pd.DataFrame(
+        columns=[
+            "Ip",
+            "Result",
+            "Count",
+            "Users",
+            "CountryName",
+            "AsnOwner",
+            "Scope",
+            "Latitude",
+            "Longitude",
+        ]
+    )
+    if len(ips):
+        geo = geolocate(ips["SourceIP"].unique().tolist())
+        merged = ips.merge(geo, left_on="SourceIP", right_on="Ip", how="left")
+        points = merged[
+            [
+                "SourceIP",
+                "Result",
+                "Count",
+                "Users",
+                "CountryName",
+                "AsnOwner",
+                "Scope",
+                "Latitude",
+                "Longitude",
+            ]
+        ].rename(columns={"SourceIP": "Ip"})
+    return LogonFigures(
+        totals=logon_totals(logons),
+        rows=rows,
+        by_account=by_account[by_account["User"].isin(top)],
+        top_users=len(top),
+        by_process=by_process,
+        points=points,
+    )
+
+
+@shared_cache("Looking for brute force…")
+def logon_bursts(
+    spec: SourceSpec, host: str, start: datetime, end: datetime, ip: str, threshold: int, window: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Brute-force bursts for one threshold, and the failures from the bursting addresses."""
+    from hunting.analysis.logons import brute_force
+
+    logons = logons_from(fetch(spec, "logon_events", host, start, end), ip)
+    bursts = brute_force(logons, threshold=threshold, window=window)
+    failures = logons[(logons["Result"] == "Failure") & logons["SourceIP"].isin(bursts["SourceIP"])]
+    return bursts, failures
 
 
 def hunt_sessions(hunt: Hunt, *, include_system: bool = False) -> pd.DataFrame:
