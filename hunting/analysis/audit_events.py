@@ -21,6 +21,7 @@ Records whose ``res`` is neither success nor failed are kept as ``Notice``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 import pandas as pd
@@ -80,11 +81,14 @@ _RPORT = r"(?:^|[ '(])rport=(?P<v>\d+)"
 
 
 def _arrow(values: pd.Series) -> pa.Array:
-    return pa.array(values.astype("string").fillna("").astype(object).tolist(), pa.large_string())
+    """The column as an Arrow string array (zero-copy when it is already Arrow-backed)."""
+    return pa.Array.from_pandas(values.astype("string[pyarrow]"))
 
 
 def _pandas(values: pa.Array, index: pd.Index) -> pd.Series:
-    return pd.Series(values.to_numpy(zero_copy_only=False), index=index, dtype="string")
+    return pd.Series(
+        pd.arrays.ArrowStringArray(pc.cast(values, pa.large_string())), index=index, dtype="string"
+    )
 
 
 def _extract(values: pd.Series, pattern: str) -> pd.Series:
@@ -93,12 +97,32 @@ def _extract(values: pd.Series, pattern: str) -> pd.Series:
     return _pandas(pc.struct_field(pc.extract_regex(_arrow(values), pattern), [0]), values.index)
 
 
+def _extract_int(values: pd.Series, pattern: str) -> pd.Series:
+    """First digits capture as Int64 (NA where absent; to_numeric's rules past int64's range)."""
+    if values.empty:
+        return pd.Series(pd.NA, index=values.index, dtype="Int64")
+    digits = pc.struct_field(pc.extract_regex(_arrow(values), pattern), [0])
+    try:
+        ints = pd.arrays.ArrowExtensionArray(pc.cast(digits, pa.int64()))
+        return pd.Series(ints, index=values.index).astype("Int64")
+    except (pa.ArrowInvalid, OverflowError):
+        return pd.to_numeric(_pandas(digits, values.index), errors="coerce").astype("Int64")
+
+
 def _first_record(raw: pd.Series) -> pd.Series:
     """The event's first record, its ENRICHED separator shown as a space."""
     if raw.empty:
         return raw.astype("string")
-    first = pc.replace_substring_regex(_arrow(raw), r"(?s)\n.*$", "")
+    first = pc.list_element(pc.split_pattern(_arrow(raw), "\n", max_splits=1), 0)
     return _pandas(pc.replace_substring(first, "\x1d", " "), raw.index)
+
+
+def _per_value(values: pd.Series, clean: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``clean`` run once per distinct value (exe, addr: few distinct values over many records)."""
+    codes, uniques = pd.factorize(values.astype("string"))
+    done = clean(pd.Series(uniques, dtype="string")).astype("string")
+    out = done.reindex(codes)  # code -1 (NA) → NA
+    return pd.Series(out.to_numpy(), index=values.index, dtype="string")
 
 
 def _absent(values: pd.Series) -> pd.Series:
@@ -114,25 +138,33 @@ def _basename(exe: pd.Series) -> pd.Series:
     return _pandas(pc.replace_substring_regex(_arrow(path), r"^.*/", ""), path.index).mask(path.isna())
 
 
-def _user_rows(audit: pd.DataFrame, types: tuple[str, ...]) -> pd.DataFrame:
-    """AUDIT rows of these record types, with the fields the USER_* records share, cleaned."""
+def _user_rows(audit: pd.DataFrame, types: tuple[str, ...], fields: tuple[str, ...] = ()) -> pd.DataFrame:
+    """AUDIT rows of these record types, with the fields the USER_* records share, cleaned.
+
+    ``fields`` names the costly extras to pull from the record text, so a caller pays only for
+    what it reads: ``op`` (the whole op= text, else the reader's first word of it), ``id`` and
+    ``rport`` (else NA). Per-value cleaning (exe, addr) runs once per distinct value.
+    """
     df = conform(audit, AUDIT)
     df = df[df["EventType"].isin(types)].copy()
     first = _first_record(df["RawMessage"])
-    op = _extract(first, _OP_REST)
-    if len(op):
+    # the reader's Op (first word of op=) is enough to tell a logon type; account records need it all
+    op = _extract(first, _OP_REST) if "op" in fields else _absent(df["Op"])
+    if len(op) and "op" in fields:
         op = _pandas(pc.replace_substring_regex(_arrow(op), _OP_CUT, ""), op.index).mask(op.isna())
     df["_op"] = op.str.strip()
-    df["_id"] = pd.to_numeric(_extract(first, _ID), errors="coerce").astype("Int64")
-    df["_rport"] = pd.to_numeric(_extract(first, _RPORT), errors="coerce").astype("Int64")
+    no_int = pd.Series(pd.NA, index=df.index, dtype="Int64")
+    df["_id"] = _extract_int(first, _ID) if "id" in fields else no_int
+    df["_rport"] = _extract_int(first, _RPORT) if "rport" in fields else no_int
     df["_acct"] = _absent(df["Acct"])
-    df["_exe"] = _basename(df["Exe"])
+    df["_exe"] = _per_value(df["Exe"], _basename)
     addr = _absent(df["Addr"]).fillna(_absent(df["Hostname"]))
-    df["_addr"] = _normalise_ip(addr)
+    df["_addr"] = _per_value(addr, _normalise_ip)
     df["_term"] = _absent(df["Terminal"])
     res = df["Res"].astype("string").str.lower()
     df["_result"] = res.map({"success": SUCCESS, "failed": FAILURE, "fail": FAILURE}).fillna(NOTICE)
     df["_actor"] = _actor(df)
+    df["_first"] = first
     return df.sort_values(["TimeGenerated", "EventId"], kind="stable")
 
 
@@ -155,9 +187,13 @@ def _user_name(df: pd.DataFrame) -> pd.Series:
 
 def audit_logons(audit: pd.DataFrame) -> pd.DataFrame:
     """USER_LOGIN and USER_AUTH records as LOGONS rows (see the module's counting rule)."""
-    df = _user_rows(audit, LOGON_RECORDS)
+    df = _user_rows(audit, LOGON_RECORDS, ("rport",))
     if df.empty:
         return LOGONS.empty()
+    # id= names the user only where acct= is absent (sshd's USER_LOGIN): read it there alone
+    unnamed = df["_acct"].isna()
+    if unnamed.any():
+        df.loc[unnamed, "_id"] = _extract_int(df.loc[unnamed, "_first"], _ID)
     out = pd.DataFrame(index=df.index)
     out["TimeGenerated"] = df["TimeGenerated"]
     out["Computer"] = df["Computer"]
@@ -170,7 +206,7 @@ def audit_logons(audit: pd.DataFrame) -> pd.DataFrame:
     out["SourcePort"] = df["_rport"]
     out["InvalidUser"] = df["_acct"].eq("(invalid user)").fillna(False)
     out["Count"] = 1
-    out["SyslogMessage"] = _first_record(df["RawMessage"])
+    out["SyslogMessage"] = df["_first"]
     out["_type"] = df["EventType"]
     out = _pair_auth_with_login(out)
     # sudo, chfn, passwd ... authenticate a user for one command, not a logon (the command is in
@@ -201,7 +237,7 @@ def _name_numbered_users(rows: pd.DataFrame, audit: pd.DataFrame) -> pd.Series:
 def _logon_type(df: pd.DataFrame) -> pd.Series:
     exe = df["_exe"].fillna("")
     op = df["_op"].fillna("").str.lower()
-    by_exe = exe.map(lambda e: "ssh" if e in _SSH_EXES else _EXE_TYPE.get(e, e or "pam"))
+    by_exe = exe.map(_EXE_TYPE).fillna(exe.mask(exe == "", "pam")).mask(exe.isin(_SSH_EXES), "ssh")
     by_op = op.map(_OP_TYPE)
     pam_auth = (df["EventType"] == "USER_AUTH") & exe.isin(_SSH_EXES) & op.str.startswith("pam:")
     return by_op.fillna(by_exe.where(~pam_auth, "pam")).astype("string")
@@ -232,7 +268,9 @@ def audit_sudo(audit: pd.DataFrame) -> pd.DataFrame:
     cmds = _user_rows(audit, SUDO_RECORDS)
     if cmds.empty:
         return SUDO.empty()
-    pam = _user_rows(audit, ("USER_START", "USER_ACCT", "USER_AUTH", "CRED_ACQ", "CRED_REFR"))
+    # only sudo's own PAM records matter: drop sshd's (the bulk on a brute-forced host) before parsing
+    by_sudo = audit[audit["Exe"].astype("string").str.contains("sudo", regex=False).fillna(False)]
+    pam = _user_rows(by_sudo, ("USER_START", "USER_ACCT", "USER_AUTH", "CRED_ACQ", "CRED_REFR"))
     pam = pam[pam["_exe"].eq("sudo").fillna(False) & pam["_acct"].notna()]
     pam = pam.assign(_c=pam["Computer"].fillna(""))
     runas = (
@@ -257,7 +295,7 @@ def audit_sudo(audit: pd.DataFrame) -> pd.DataFrame:
     out["PWD"] = _absent(cmds["Cwd"])
     out["Result"] = cmds["_result"].where(cmds["_result"] != NOTICE, pd.NA)
     out["Reason"] = pd.NA
-    out["SyslogMessage"] = _first_record(cmds["RawMessage"])
+    out["SyslogMessage"] = cmds["_first"]
     return conform(out, SUDO)
 
 
@@ -279,7 +317,7 @@ def audit_account_changes(audit: pd.DataFrame) -> pd.DataFrame:
     Records of one process for one change (useradd's ADD_USER and add-home-dir, groupadd's
     one record per file) fold into one row whose SyslogMessage keeps every record.
     """
-    df = _user_rows(audit, ACCOUNT_RECORDS)
+    df = _user_rows(audit, ACCOUNT_RECORDS, ("op", "id"))
     if df.empty:
         return ACCOUNTS.empty()
     df = df[df["_result"] == SUCCESS].copy()
@@ -301,7 +339,7 @@ def audit_account_changes(audit: pd.DataFrame) -> pd.DataFrame:
     out["UID"] = df["_id"].where(~group & ~member)
     out["GID"] = df["_id"].where(group)
     out["Actor"] = df["_actor"]
-    out["SyslogMessage"] = _first_record(df["RawMessage"])
+    out["SyslogMessage"] = df["_first"]
     return conform(_fold(out), ACCOUNTS)
 
 
