@@ -305,7 +305,7 @@ def export_buttons(hunt: Hunt) -> None:
     ):
         col.download_button(
             f"Export report: {label}",
-            data=cached_render(*key, fmt),
+            data=lambda fmt=fmt: cached_render(*key, fmt),  # rendered on the click, then cached
             file_name=f"hunting-report-{stem}.{fmt}",
             mime=mime,
             key=f"findings_export_{fmt}",

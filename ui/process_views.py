@@ -49,6 +49,7 @@ FILTER_COLUMNS: Final = (
     "Pid",
     "Ses",
 )
+MAX_TABLE_ROWS: Final = 5_000  # rows of the table view sent to the browser; the CSV holds all
 RISK_TABLE_COLUMNS: Final = (
     "Time", "Pid", "Process", "Command", "RuleId", "Title", "Severity", "Techniques", "Matched", "Decoded",
 )  # fmt: skip
@@ -318,10 +319,15 @@ def render_tree(tree: pd.DataFrame, *, key: str, height: int = 620, highlight_pi
     shown = filter_table(rows, needle)
     if needle:
         st.caption(f"{len(shown):,} of {len(rows):,} rows contain '{md(needle, 100)}'.")
-    st.dataframe(shown, hide_index=True)
+    st.dataframe(shown.head(MAX_TABLE_ROWS), hide_index=True)
+    if len(shown) > MAX_TABLE_ROWS:
+        st.caption(
+            f"The first {MAX_TABLE_ROWS:,} of {len(shown):,} rows are shown (a cap, to keep the page quick); "
+            "filter above, or download all of them."
+        )
     st.download_button(
-        "Download these rows (CSV)", csv_bytes(shown), file_name="process_tree.csv", mime="text/csv",
-        key=f"{key}_csv", on_click="ignore",
+        f"Download all {len(shown):,} rows (CSV)", lambda: csv_bytes(shown), file_name="process_tree.csv",
+        mime="text/csv", key=f"{key}_csv", on_click="ignore",
     )  # fmt: skip
 
 

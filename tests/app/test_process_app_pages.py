@@ -59,7 +59,13 @@ def test_process_trees_whole_range_draws_the_interesting_part(demo: tuple) -> No
     assert f"\\u00d7{truth['malicious_cron_runs']}" in page  # "×86", JSON-escaped in the node data
     assert "Colour = executable" in page and "risky command" in page  # the legend
     assert "curl -fsSL" in page  # labels carry the command, not just the pid
-    assert len(at.dataframe[-1].value) == len(full)  # the table still lists them all
+    # the table shows its first MAX_TABLE_ROWS rows, says so, and offers all of them as CSV
+    from ui.process_views import MAX_TABLE_ROWS
+
+    assert len(at.dataframe[-1].value) == min(len(full), MAX_TABLE_ROWS)
+    if len(full) > MAX_TABLE_ROWS:
+        assert any(f"first {MAX_TABLE_ROWS:,} of {len(full):,} rows" in c.value for c in at.caption)
+    assert any(f"Download all {len(full):,} rows" in b.proto.label for b in at.get("download_button"))
 
 
 def test_process_trees_alert_window_is_not_one_flat_line(demo: tuple) -> None:
