@@ -136,7 +136,18 @@ def check_pattern(pattern: str, where: str) -> tuple[str, ...]:
     return tuple(_NAMED.findall(pattern))
 
 
+_FORM_KEYS: Final = {"name", "pattern", "result", "kind", "examples", "primary", "invalid", "actions", "key_first"}
+_EXAMPLE_KEYS: Final = {"program", "message", "fields", "event"}
+
+
+def _known_keys(raw: Mapping[str, object], allowed: set[str], where: str) -> None:
+    unknown = set(raw) - allowed
+    if unknown:
+        raise FormsError(f"{where}: unknown key(s) {sorted(unknown)} (a mis-indented line?)")
+
+
 def _example(raw: Mapping[str, object], where: str) -> Example:
+    _known_keys(raw, _EXAMPLE_KEYS, where)
     try:
         fields = {str(k): str(v) for k, v in dict(raw.get("fields") or {}).items()}  # type: ignore[call-overload]
         event = {str(k): str(v) for k, v in dict(raw.get("event") or {}).items()}  # type: ignore[call-overload]
@@ -163,6 +174,7 @@ def load_forms(path: Path = FORMS_PATH) -> MessageForms:
             for fraw in graw["forms"]:
                 name = str(fraw["name"])
                 where = f"{pname}/{gname}/{name}"
+                _known_keys(fraw, _FORM_KEYS, where)
                 if name in seen:
                     raise FormsError(f"{where}: form name used twice")
                 seen.add(name)
