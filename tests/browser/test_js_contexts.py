@@ -2,70 +2,60 @@
 
 Issue 16: user names written with JavaScript escapes (``\\u003cimg ... onerror=...\\u003e``)
 fired ``alert`` on Logons, because folium pastes popup HTML into a JavaScript template
-literal where the escapes turn back into markup. Leaflet comes from a CDN and tests are
-offline, so Leaflet is replaced by a stub with Leaflet's own content rule (a string
-popup/tooltip is set with ``innerHTML``, a DOM node is appended) and jQuery is served
-from Debian's package; every popup and tooltip is then put into the page.
+literal where the escapes turn back into markup. The map's HTML is loaded with the real
+Leaflet the app serves (``static/leaflet``, issue 14 item 11), routed from the repository
+files (tests stay offline), and every marker's popup and tooltip is opened.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 
+from tests.browser.conftest import ROOT
 from tests.hostile.corpus import JS_ESCAPE_PAYLOADS, all_payloads
 from ui.maps import folium_map
 
 pytestmark = pytest.mark.browser
-JQUERY = Path("/usr/share/javascript/jquery/jquery.js")
 
-LEAFLET_STUB = """
-(function () {
-  window.__layers = [];
-  function open(c) {
-    if (c == null) return;
-    if (c.__isLayer) { open(c.__content); return; }
-    var d = document.createElement('div');
-    if (typeof c === 'string') d.innerHTML = c; else if (c.nodeType) d.appendChild(c);
-    document.body.appendChild(d);
+# Open every CircleMarker's popup and tooltip with Leaflet's own API; return what they show
+# and which elements their content holds.
+OPEN_ALL = """() => {
+  const texts = [], tags = new Set();
+  let opened = 0;
+  for (const k of Object.keys(window)) {
+    const m = window[k];
+    if (!(m instanceof L.CircleMarker)) continue;
+    m.openPopup();
+    const pc = document.querySelector('.leaflet-popup-content');
+    texts.push(pc.textContent);
+    pc.querySelectorAll('*').forEach(e => tags.add(e.tagName));
+    m.openTooltip();
+    const tips = document.querySelectorAll('.leaflet-tooltip');
+    const tc = tips[tips.length - 1];
+    texts.push(tc.textContent);
+    tc.querySelectorAll('*').forEach(e => tags.add(e.tagName));
+    m.closeTooltip();
+    opened += 2;
   }
-  function layer() {
-    var o = function () {};
-    o.__isLayer = true;
-    var p = new Proxy(o, {
-      get: function (t, k) {
-        if (k in t) return t[k];
-        if (k === 'bindPopup' || k === 'bindTooltip' || k === 'setContent')
-          return function (c) { (k === 'setContent' ? (t.__content = c) : window.__layers.push(c)); return p; };
-        return layer();
-      },
-      apply: function () { return layer(); },
-      construct: function () { return layer(); }
-    });
-    return p;
-  }
-  window.L = layer();
-  window.__openAll = function () { window.__layers.forEach(open); return window.__layers.length; };
-})();
-"""
+  return {texts: texts, tags: Array.from(tags), opened: opened, version: L.version};
+}"""
 
 
-def _serve(route: Any) -> None:
-    url = route.request.url
-    if url.endswith("leaflet.js"):
-        route.fulfill(body=LEAFLET_STUB, content_type="application/javascript")
-    elif "jquery" in url and url.endswith(".js"):
-        route.fulfill(body=JQUERY.read_text(), content_type="application/javascript")
+def _serve(route: Any, html: str) -> None:
+    """The map page at http://app.test/, the app's static files from static/, nothing else."""
+    path = route.request.url.removeprefix("http://app.test")
+    if path == "/":
+        route.fulfill(body=html, content_type="text/html")
+    elif path.startswith("/app/static/") and ".." not in path:
+        route.fulfill(path=str(ROOT / "static" / path.removeprefix("/app/static/")))
     else:
-        route.fulfill(body="", content_type="text/plain")
+        route.abort()
 
 
 def test_folium_popups_are_inert(page: Any) -> None:
-    if not JQUERY.is_file():
-        pytest.skip("Debian's libjs-jquery is not installed")
     payloads = list(all_payloads().values())
     assert set(JS_ESCAPE_PAYLOADS.values()) <= set(payloads)
     points = pd.DataFrame(
@@ -80,19 +70,25 @@ def test_folium_popups_are_inert(page: Any) -> None:
         }
     )
     html = folium_map(points).get_root().render()  # type: ignore[attr-defined]
-    page.route("**/*", lambda r: _serve(r) if not r.request.url.startswith("about:") else r.continue_())
-    page.route("http://app.test/", lambda r: r.fulfill(body=html, content_type="text/html"))
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    page.route("**/*", lambda r: _serve(r, html))
     page.goto("http://app.test/")
-    opened = page.evaluate("window.__openAll()")
+    page.wait_for_function("window.L && window.L.version")
+    shown = page.evaluate(OPEN_ALL)
     page.wait_for_timeout(500)
-    assert opened == 2 * len(payloads)  # a popup and a tooltip per marker
+    assert shown["version"] == "1.9.4"  # the real Leaflet from static/, not a stub
+    assert shown["opened"] == 2 * len(payloads)  # a popup and a tooltip per marker
     assert page.dialogs == [], f"a payload ran: {page.dialogs}"
-    text = page.evaluate("document.body.innerText")
-    # shown as text, backslashes kept as backslashes
-    for p in JS_ESCAPE_PAYLOADS.values():
+    # popups are <div> of <b>name</b>: value<br>; tooltips a <span>: nothing built from log text
+    assert set(shown["tags"]) <= {"DIV", "B", "BR", "SPAN"}, shown["tags"]
+    text = "\n".join(shown["texts"])
+    for p in JS_ESCAPE_PAYLOADS.values():  # shown as text, backslashes kept as backslashes
         assert p in text
-    assert page.evaluate("document.querySelectorAll('img,svg,script[data-pwn],iframe,a').length") == 0
-    print(f"folium: {len(payloads)} payloads x 3 fields (popup rows, tooltip) opened, no dialog")
+    assert {r for r in requested if not r.startswith("http://app.test/")} == set()
+    print(
+        f"folium + Leaflet {shown['version']}: {len(payloads)} payloads x 3 fields (popup rows, tooltip) opened, no dialog"
+    )
 
 
 @pytest.fixture(scope="module")

@@ -2,36 +2,92 @@
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
 import pytest
 
+from hunting.demo.scenario import demo_manifest
 from tests.browser.conftest import screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
-
-def _tree_canvas(page) -> None:
-    """The pyvis iframe is drawn: vis-network (inlined, offline) put its canvas in it."""
-    frame = page.frame_locator('[data-testid="stIFrame"]').first
-    frame.locator("canvas").first.wait_for(timeout=60_000)
+# Every node vis-network holds in the pyvis iframe (pyvis keeps the DataSet in a global `nodes`).
+NODE_LABELS = "() => nodes.get().map(n => n.label)"
 
 
-def test_process_trees_session_scope_draws_tree(app_url: str, page) -> None:
+def _tree_frame(page: Any) -> Any:
+    """The pyvis iframe once vis-network (inlined, offline) has drawn its canvas."""
+    page.frame_locator('[data-testid="stIFrame"]').first.locator("canvas").first.wait_for(timeout=60_000)
+    frame = next(f for f in page.frames if f != page.main_frame and f.evaluate("typeof nodes") == "object")
+    return frame
+
+
+def _tree_canvas(page: Any) -> None:
+    _tree_frame(page)
+
+
+def _drawing_caption(page: Any) -> tuple[int, str]:
+    text = page.get_by_text(re.compile(r"^Drawing [\d,]+ box")).first.inner_text()
+    return int(re.match(r"Drawing ([\d,]+)", text).group(1).replace(",", "")), text
+
+
+def _session_programs(ses: int) -> set[str]:
+    """Program names (basename of exe=) of every execve auditd logged in audit session ``ses`` of the demo's
+    web01, read with ausearch from the demo's audit.log (independent of the app's parser)."""
+    log = Path(demo_manifest().root) / "web01" / "audit" / "audit.log"
+    if shutil.which("ausearch") is None:
+        pytest.skip("ausearch (auditd) not installed")
+    out = subprocess.run(
+        ["ausearch", "-if", str(log), "--session", str(ses), "-m", "SYSCALL", "-sc", "execve"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return {Path(exe).name for exe in re.findall(r' exe="([^"]+)"', out)}
+
+
+def test_process_trees_default_scope_draws_risky_part(app_url: str, page: Any) -> None:
+    """Issue 14 item 7: the whole range used to say "too many to draw"; it now draws the risky
+    processes with their ancestors and children, one vis-network node per box it announces."""
     page.goto(f"{app_url}/Process_trees?host=web01&range=7d")
     wait_for_app(page)
     page.get_by_role("heading", name="Process trees", exact=True).wait_for()
-    page.get_by_text("too many to draw").first.wait_for()  # the whole range is guarded
-    assert page.locator('[data-testid="stIFrame"]').count() == 0
-    screenshot(page, "process_trees_guard_web01")
-    page.get_by_text("A logon session", exact=True).click()
+    frame = _tree_frame(page)
+    boxes, caption = _drawing_caption(page)
+    assert "risky processes with their ancestors and children" in caption, caption
+    labels = frame.evaluate(NODE_LABELS)
+    assert len(labels) == boxes > 0
+    assert page.get_by_text("too many to draw").count() == 0
+    # the attacker's dropped tool (demo answer key) is one of the drawn boxes
+    tool = Path(demo_manifest().truth["tool_path"]).name
+    assert any(tool in label for label in labels), tool
+    screenshot(page, "process_trees_default_web01")
+    assert page.dialogs == []
+
+
+def test_process_trees_session_scope_draws_tree(app_url: str, page: Any) -> None:
+    """A link naming the attacker's audit session draws that session: every program it ran
+    (per ausearch on the raw audit.log) is a node of the drawn tree."""
+    ses = 6024  # the compromised logon's audit session (ses=6024 on its LOGIN record in audit.log)
+    page.goto(f"{app_url}/Process_trees?host=web01&range=7d&session={ses}")
     wait_for_app(page)
-    page.locator('[data-testid="stIFrame"]').first.wait_for(timeout=60_000)
-    _tree_canvas(page)
+    page.get_by_text(f"The link asked for audit session {ses}").wait_for()
+    frame = _tree_frame(page)
+    boxes, _ = _drawing_caption(page)
+    labels = frame.evaluate(NODE_LABELS)
+    assert len(labels) == boxes
+    names = {label.removeprefix("▶ ").removeprefix("⚠ ").split("\n")[0].split(" ×")[0] for label in labels}
+    programs = _session_programs(ses)
+    assert len(programs) >= 20  # bash, sudo, useradd, wget, kworkerd, iptables ...
+    assert programs <= names, sorted(programs - names)
     page.get_by_text("Table view").scroll_into_view_if_needed()
     screenshot(page, "process_trees_session_web01")
     assert page.dialogs == []
 
 
-def test_application_activity_sudo(app_url: str, page) -> None:
+def test_application_activity_sudo(app_url: str, page: Any) -> None:
     page.goto(f"{app_url}/Application_activity?host=web01&range=7d&app=sudo")
     wait_for_app(page)
     page.get_by_role("heading", name="Application activity", exact=True).wait_for()
