@@ -26,7 +26,13 @@ from hunting.analysis.process_scope import (
     scope_tree,
     tree_risks,
 )
-from hunting.analysis.process_tree import DEFAULT_RENDER_LIMIT, guard_size, tree_for_session, tree_in_window
+from hunting.analysis.process_tree import (
+    DEFAULT_RENDER_LIMIT,
+    guard_size,
+    session_mask,
+    tree_for_session,
+    tree_in_window,
+)
 from hunting.csvsafe import safe_csv
 from hunting.errors import HuntingError
 from hunting.render.proc_tree_html import LINKED_BORDER, RISK_BORDER, tree_html, tree_table
@@ -247,13 +253,25 @@ def process_tree_section(
         return scoped
     if logon is not None:
         st.caption(f"Scope: {md(how, 300)}.")
-    render_tree(scoped, key=key, height=height, highlight_pid=highlight_pid)
+    session = {k: args.get(k) for k in ("ses", "auid", "start", "end")}
+    own = int(session_mask(scoped, **session).sum()) if any(v is not None for v in session.values()) else None
+    render_tree(scoped, key=key, height=height, highlight_pid=highlight_pid, own=own)
     return scoped
 
 
-def render_tree(tree: pd.DataFrame, *, key: str, height: int = 620, highlight_pid: int | None = None) -> None:
+def render_tree(
+    tree: pd.DataFrame,
+    *,
+    key: str,
+    height: int = 620,
+    highlight_pid: int | None = None,
+    own: int | None = None,
+) -> None:
     """Pyvis tree (the interesting part by default when the scope is large; identical runs
-    folded), risky processes and the table view of ``tree`` (rows of build_tree)."""
+    folded), risky processes and the table view of ``tree`` (rows of build_tree).
+
+    ``own``: the session's own processes (``session_mask``), shown as the Processes count
+    so it matches the session list; the ancestors drawn for context are counted apart."""
     hits, labels = _risks(tree)
     linked = (
         tree.index[(tree["Pid"] == highlight_pid).fillna(False).to_numpy(bool)]
@@ -262,7 +280,11 @@ def render_tree(tree: pd.DataFrame, *, key: str, height: int = 620, highlight_pi
     )
     real = int((~tree["IsSynthetic"].fillna(False).astype(bool)).sum())
     c = st.columns([1, 1, 1, 2])
-    c[0].metric("Processes", f"{real:,}")
+    context = real - own if own is not None else 0
+    c[0].metric(
+        "Processes", f"{own if own is not None else real:,}",
+        help=f"Plus {context:,} ancestor(s) outside this scope, drawn for context." if context else None,
+    )  # fmt: skip
     c[1].metric("Trees", f"{tree['RootKey'].nunique():,}")
     c[2].metric("Risky processes", f"{hits['Row'].nunique() if len(hits) else 0:,}")
     with c[3]:

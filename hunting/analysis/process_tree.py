@@ -173,7 +173,26 @@ def tree_for_session(
     end: datetime | pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Processes of one login session / login user / time range, with their ancestors for context."""
-    mask = pd.Series(True, index=tree.index)
+    if ses is None and auid is None and start is None and end is None:
+        return tree
+    return _with_ancestors(tree, session_mask(tree, ses=ses, auid=auid, start=start, end=end))
+
+
+def session_mask(
+    tree: pd.DataFrame,
+    *,
+    ses: int | None = None,
+    auid: int | None = None,
+    start: datetime | pd.Timestamp | None = None,
+    end: datetime | pd.Timestamp | None = None,
+) -> np.ndarray:
+    """Rows that are the scope's own processes (real starts, ancestors not included).
+
+    The one definition of "processes of a session": what ``tree_for_session`` draws
+    (before adding ancestors), what the Processes metric counts and what the audit
+    session list (``process_scope.audit_sessions``) counts per session.
+    """
+    mask = ~tree["IsSynthetic"].fillna(False).astype(bool)
     if ses is not None:
         mask &= (tree["Ses"] == ses).fillna(False)
     if auid is not None:
@@ -182,9 +201,7 @@ def tree_for_session(
         mask &= (tree["TimeGenerated"] >= _utc(start)).fillna(False)
     if end is not None:
         mask &= (tree["TimeGenerated"] <= _utc(end)).fillna(False)
-    if ses is None and auid is None and start is None and end is None:
-        return tree
-    return _with_ancestors(tree, mask.to_numpy(bool) & ~tree["IsSynthetic"].fillna(False).to_numpy(bool))
+    return mask.to_numpy(bool)
 
 
 def trees_for_executable(tree: pd.DataFrame, exe: str) -> pd.DataFrame:

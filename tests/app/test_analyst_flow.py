@@ -7,6 +7,7 @@ the generator's manifest (what it wrote), not from the functions under test.
 from __future__ import annotations
 
 import gzip
+import re
 from pathlib import Path
 
 import pytest
@@ -246,6 +247,62 @@ def test_severity_icons_are_material_not_emoji() -> None:
     assert not any(ch in x for x in labels for ch in "🔴🟠⚪")
 
 
-def test_interactive_map_says_it_needs_internet() -> None:
+def test_interactive_map_is_offline_unless_tiles_are_asked_for() -> None:
+    """Issue 14 item 11: Leaflet comes from the app's static/ folder (no CDN); tiles, which need
+    internet, only when the analyst turns them on, and the caption says which."""
+    import json
+
     at = run_page("pages/1_Logons.py", params=WEB)
-    assert any("stays blank" in c.value for c in at.caption)
+    no_exception(at)
+    assert any("makes no request off the app" in c.value for c in at.caption)
+    args = json.loads(
+        next(c for c in at.get("component_instance") if "folium" in c.proto.component_name).proto.json_args
+    )
+    assert args["js_links"] == ["/app/static/leaflet/leaflet.js"]
+    assert args["css_links"] == ["/app/static/leaflet/leaflet.css"]
+    root = Path(__file__).resolve().parents[2]
+    for link in args["js_links"] + args["css_links"]:  # served by [server] enableStaticServing
+        assert (root / link.removeprefix("/app/")).is_file()
+    assert "openstreetmap" not in args["script"].lower()
+    at.toggle(key="logon_folium_tiles").set_value(True).run()
+    assert any("tile.openstreetmap.org and need internet" in c.value for c in at.caption)
+    args = json.loads(
+        next(c for c in at.get("component_instance") if "folium" in c.proto.component_name).proto.json_args
+    )
+    assert "tile.openstreetmap.org" in args["script"]
+
+
+def _ses_processes_by_grep(ses: int) -> int:
+    """Processes of audit session ``ses`` on web01 counted from the raw audit.log with grep logic:
+    execve records (syscall=59) carrying ses=N, plus pids that have records in the session but
+    no execve record anywhere (forked without exec, e.g. sshd's privilege-separated child).
+    Same as: grep " ses=6024 " audit.log | grep -c "syscall=59 "  -> 40, plus 1 such pid."""
+    log = Path(demo_manifest().root) / "web01" / "audit" / "audit.log"
+    lines = log.read_text().splitlines()
+    tag = f" ses={ses} "
+    execs = [ln for ln in lines if tag in ln and "syscall=59 " in ln]
+    pids_in = {m for ln in lines if tag in ln for m in re.findall(r"(?<![p])pid=(\d+)", ln)}
+    ever_exec = {m for ln in lines if "syscall=59 " in ln for m in re.findall(r"(?<![p])pid=(\d+)", ln)}
+    return len(execs) + len(pids_in - ever_exec)
+
+
+def test_process_counts_agree_session_list_and_tree() -> None:
+    """Issue 14 item 12: the audit-session list said 41 processes and the tree's Processes metric
+    42 (it counted the sshd ancestor drawn for context). Both now count the session's own
+    processes (hunting.analysis.process_tree.session_mask); the ancestor is named apart."""
+    ses = 6024  # the attacker's audit session (LOGIN record ses=6024 in web01's audit.log)
+    expected = _ses_processes_by_grep(ses)
+    assert expected == 41
+    at = run_page("pages/4_Process_trees.py", params={**WEB, "session": str(ses)})
+    no_exception(at)
+    box = at.selectbox(key=next(k for k in at.session_state if str(k).startswith("pt_ses_")))
+    listed = int(re.search(r"· (\d+) processes ·", box.format_func(box.value)).group(1))
+    metric = next(m for m in at.metric if m.label == "Processes")
+    assert listed == int(metric.value.replace(",", "")) == expected
+    assert "1 ancestor" in metric.proto.help
+    # Session detail of the same logon shows the same count
+    logons = run_page("pages/1_Logons.py", params=WEB)
+    top = _sessions_table(logons).iloc[0]
+    detail = run_page("pages/2_Session_detail.py", params={**WEB, "logon": str(top["SessionId"])})
+    no_exception(detail)
+    assert [m.value for m in detail.metric if m.label == "Processes"] == [str(expected)]

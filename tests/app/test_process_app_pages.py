@@ -111,7 +111,10 @@ def test_process_trees_logon_session_draws_escaped_tree(demo: tuple, attacker_lo
     assert len(table) == len(scoped)
     assert set(table["Pid"].dropna()) == set(scoped["Pid"].dropna())
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Processes"] == f"{int((~scoped['IsSynthetic']).sum()):,}"
+    # the session's own processes (its ses), not the sshd ancestor drawn for context (issue 14 item 12)
+    own = (~scoped["IsSynthetic"]) & (scoped["Ses"] == truth["logon_session"]).fillna(False)
+    assert metrics["Processes"] == f"{int(own.sum()):,}"
+    assert int(own.sum()) < int((~scoped["IsSynthetic"]).sum())  # an ancestor is drawn, counted apart
     risky = at.dataframe[-2].value  # the risky-process table above the table view
     assert set(risky["RuleId"]) == set(tree_risks(scoped)["RuleId"])
     assert {"lnx.reverse_shell_dev_tcp", "lnx.download_chmod_exec", "lnx.download_pipe_shell"} <= set(
