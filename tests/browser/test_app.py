@@ -40,7 +40,7 @@ def test_logons_page_shows_chart_and_offline_map(app_url: str, page) -> None:
     page.get_by_text("Failed logons").wait_for()
     page.get_by_text("Where logons came from").scroll_into_view_if_needed()
     # the world map is an Altair chart drawn offline (no tiles, no Leaflet from a CDN)
-    page.get_by_role("tab", name="World map").wait_for()
+    page.get_by_role("tab", name="World map", exact=True).wait_for()
     page.wait_for_timeout(1500)
     assert _charts(page) >= 4
     page.get_by_text("Brute force").scroll_into_view_if_needed()

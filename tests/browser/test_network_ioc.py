@@ -29,7 +29,7 @@ def test_network_page_offline_map(app_url: str, page) -> None:
     page.get_by_role("heading", name="Network", exact=True).wait_for()
     page.get_by_text("Addresses seen", exact=True).first.wait_for()
     page.get_by_text("Owners and locations").scroll_into_view_if_needed()
-    page.get_by_role("tab", name="World map (offline)").wait_for()
+    page.get_by_role("tab", name="World map", exact=True).wait_for()
     page.locator(DRAWN).first.wait_for()
     page.wait_for_function(f"document.querySelectorAll('{CHART}').length >= 3", timeout=30_000)
     page.wait_for_timeout(1500)
