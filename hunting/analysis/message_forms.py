@@ -136,7 +136,17 @@ def check_pattern(pattern: str, where: str) -> tuple[str, ...]:
     return tuple(_NAMED.findall(pattern))
 
 
-_FORM_KEYS: Final = {"name", "pattern", "result", "kind", "examples", "primary", "invalid", "actions", "key_first"}
+_FORM_KEYS: Final = {
+    "name",
+    "pattern",
+    "result",
+    "kind",
+    "examples",
+    "primary",
+    "invalid",
+    "actions",
+    "key_first",
+}
 _EXAMPLE_KEYS: Final = {"program", "message", "fields", "event"}
 
 
