@@ -12,7 +12,9 @@ import hashlib
 import inspect
 import os
 import shutil
+import sys
 import tempfile
+import time
 import weakref
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
@@ -133,15 +136,29 @@ class _Uncacheable(Exception):
 _HANDED_OUT: dict[int, tuple[weakref.ref[Any], Hashable]] = {}
 
 
-CONTENT_KEY_ROWS = 200_000  # frames up to this size not from the cache are keyed by a hash of their content
+CONTENT_KEY_ROWS = (
+    200_000  # frames not from the cache are keyed by a hash of their content (sampled past this)
+)
 
 
 def _content_key(value: pd.DataFrame | pd.Series) -> Hashable:
-    """An order-sensitive digest of a (small) frame's values, index, columns and dtypes."""
-    if len(value) > CONTENT_KEY_ROWS:
-        raise _Uncacheable
+    """An order-sensitive digest of a frame's values, index, columns and dtypes. Past
+    CONTENT_KEY_ROWS rows, of its whole index and an evenly spaced sample of its rows (as
+    Streamlit's own hashing samples): a window cut from a cached frame keeps the original
+    index labels, so two windows never share a key."""
     try:
-        hashes = pd.util.hash_pandas_object(value, index=True).to_numpy()
+        if len(value) > CONTENT_KEY_ROWS:
+            picks = np.linspace(0, len(value) - 1, CONTENT_KEY_ROWS // 10).astype(np.int64)
+            hashes = np.concatenate(
+                [
+                    np.array([value.index.start, value.index.stop, value.index.step], dtype=np.int64)
+                    if isinstance(value.index, pd.RangeIndex)
+                    else pd.util.hash_pandas_object(value.index).to_numpy(),
+                    pd.util.hash_pandas_object(value.iloc[picks], index=False).to_numpy(),
+                ]
+            )
+        else:
+            hashes = pd.util.hash_pandas_object(value, index=True).to_numpy()
     except TypeError as exc:  # unhashable cells (lists)
         raise _Uncacheable from exc
     digest = hashlib.blake2b(hashes.tobytes(), digest_size=16).hexdigest()
@@ -214,10 +231,15 @@ def shared_cache(spinner: str | None = None) -> Callable[[Callable[..., Any]], C
                 return func(*args, **kwargs)
 
             def compute() -> Any:
+                t = time.perf_counter()
                 if spinner:
                     with st.spinner(spinner):
-                        return func(*args, **kwargs)
-                return func(*args, **kwargs)
+                        out = func(*args, **kwargs)
+                else:
+                    out = func(*args, **kwargs)
+                if os.environ.get("HUNTING_CACHE_TRACE"):  # bench/pages.py: where first visits spend
+                    print(f"cache miss {name} {time.perf_counter() - t:.2f} s", file=sys.stderr)
+                return out
 
             return _hand_out(shared_lru().get_or_compute(key, compute), key)
 
