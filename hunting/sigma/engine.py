@@ -28,6 +28,7 @@ auditd and process rules, on the rows fetched for the hunt. :class:`SigmaStatus`
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ import pandas as pd
 
 from hunting.detections.base import HuntData, syslog_line
 from hunting.detections.model import MAX_EVIDENCE, Finding, Link, iso
-from hunting.sigma.rules import FULLTEXT, TABLES, ConvertedRule, RuleSet, Skipped, load_rules
+from hunting.sigma.rules import FULLTEXT, PROCESS_COLUMNS, TABLES, ConvertedRule, RuleSet, Skipped, load_rules
 from hunting.timerange import TimeRange
 
 # auditd fields whose unquoted value is hex-encoded text (EXECVE arguments, paths, names).
@@ -74,11 +75,15 @@ class SigmaStatus:
 
 
 def _auditd_sql(fields: set[str]) -> str:
-    """Records of the registered ``audit`` frame with the rules' fields as columns (RE2 only).
-
-    Each value is cut once (inner query), then unquoted or hex-decoded (outer query)."""
+    """Records of the registered ``recs`` relation (``_row``, ``rec``) with the rules' fields as
+    columns. Each value is cut once from the record's space-separated ``key=value`` tokens (auditd
+    hex-encodes any value with a space or quote, so a token is a whole value), then unquoted or
+    hex-decoded."""
     names = sorted(fields - {"type", FULLTEXT})
-    inner = "".join(f', regexp_extract(rec, \'(?:^|\\s){f}=("[^"]*"|\\S*)\', 1) AS "{f}"' for f in names)
+    inner = "".join(
+        f", substr(list_filter(toks, lambda t: starts_with(t, '{f}='))[1], {len(f) + 2}) AS \"{f}\""
+        for f in names
+    )
     cols = []
     for f in names:
         raw = f'"{f}"'
@@ -96,20 +101,28 @@ def _auditd_sql(fields: set[str]) -> str:
         )
     outer = (", " + ", ".join(cols)) if cols else ""
     return (
-        f'SELECT _row, TimeGenerated, Computer, "_text", "type"{outer} FROM ('
-        f'SELECT _row, TimeGenerated, Computer, rec AS "_text", '
-        f"regexp_extract(rec, '(?:^|\\s)type=(\\S+)', 1) AS \"type\"{inner} FROM ("
-        "SELECT _row, TimeGenerated, Computer, unnest(string_split(RawMessage, chr(10))) AS rec FROM audit) r) x"
+        f'SELECT _row, "_text", "type"{outer} FROM ('
+        'SELECT _row, rec AS "_text", substr(list_filter(toks, lambda t: starts_with(t, \'type=\'))[1], 6) AS "type"'
+        f"{inner} FROM (SELECT _row, rec, string_split(rec, ' ') AS toks FROM recs) r) x"
     )
 
 
 _PROCESS_SQL: Final = """
-SELECT c._row, c.TimeGenerated, c.Computer, c.Exe AS "Image", c.Cmdline AS "CommandLine",
+SELECT c._row, c.Exe AS "Image", c.Cmdline AS "CommandLine",
        c.Cwd AS "CurrentDirectory", c."User" AS "User", CAST(c.Ses AS VARCHAR) AS "LogonId",
-       c.Pid AS "ProcessId", c.Ppid AS "ParentProcessId", p.Exe AS "ParentImage",
-       p.Cmdline AS "ParentCommandLine", c.Cmdline AS "_text"
+       CAST(c.Pid AS VARCHAR) AS "ProcessId", CAST(c.Ppid AS VARCHAR) AS "ParentProcessId", p.Exe AS "ParentImage",
+       p.Cmdline AS "ParentCommandLine"
 FROM procs c ASOF LEFT JOIN procs p ON c.Computer = p.Computer AND c.Ppid = p.Pid AND c.TimeGenerated > p.TimeGenerated
+ORDER BY c._row
 """
+# The per-event stamp "msg=audit(1710000000.123:456): " is left out of an auditd record's match key
+# (and of its _text), so identical records of different events are matched once and cached.
+_STAMP_SQL: Final = r"regexp_replace(rec, 'msg=audit\([^)]*\):\s?', '')"
+_SYSLOG_KEYS: Final = ("Facility", "SeverityLevel", "ProcessName", "SyslogMessage")
+_SEP: Final = "\x1f"
+_CACHE_MAX: Final = 2_000_000  # cached match keys per (table, rule set); cleared beyond this
+_CACHE: dict[tuple[str, str], _Cache] = {}
+_CACHE_LOCK: Final = threading.Lock()
 
 
 def _empty_procs() -> pd.DataFrame:
@@ -121,11 +134,26 @@ def _empty_procs() -> pd.DataFrame:
     return procs
 
 
-class SigmaTables:
-    """The ``sigma_*`` relations of one host and range on a private DuckDB connection.
+def _keys(frame: pd.DataFrame | pd.Series) -> pd.Series:
+    """One 64-bit content hash per row (pandas' hash of the values; NA and "" differ)."""
+    return pd.util.hash_pandas_object(frame, index=False).reset_index(drop=True)
 
-    ``procs`` are the program starts when the caller has them already (the hunt's
-    :attr:`HuntData.processes`); otherwise they are derived from ``audit``.
+
+@dataclass
+class _Cache:
+    """Per (table, rule set): every key evaluated, and the rule ids of the keys that matched."""
+
+    seen: set[int] = field(default_factory=set)
+    hits: dict[int, tuple[str, ...]] = field(default_factory=dict)
+
+
+class SigmaTables:
+    """One host and range, ready for the rules: per table, a match key per row.
+
+    Rows are matched by *content*: each distinct key (the columns the rules read) is evaluated
+    once, on a private in-memory DuckDB connection, and its matching rule ids are cached per
+    rule set, so a new time range only evaluates rows never seen before. ``procs`` are the
+    program starts when the caller has them already (the hunt's :attr:`HuntData.processes`).
     """
 
     def __init__(
@@ -133,56 +161,111 @@ class SigmaTables:
     ) -> None:
         from hunting.analysis.process_tree import process_events
 
+        self.rules = rules
+        self.lock = threading.RLock()
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
-        self.lock = threading.Lock()
         self.syslog = syslog.reset_index(drop=True)
         self.audit = audit.reset_index(drop=True)
         if procs is None:
             procs = process_events(self.audit) if len(self.audit) else None
         self.procs = procs.reset_index(drop=True) if procs is not None and len(procs) else _empty_procs()
-        sys_frame = self.syslog.assign(_row=range(len(self.syslog)))
-        sys_frame[FULLTEXT] = sys_frame.get("SyslogMessage")
-        self.con.register("syslog_frame", sys_frame)
-        self.con.execute("CREATE TEMP TABLE sigma_syslog AS SELECT * FROM syslog_frame")
-        self.con.unregister("syslog_frame")
-        auditd_fields = rules.fields("sigma_auditd")
+        # syslog: the message and the columns the pipeline and rules name
+        wanted = set(_SYSLOG_KEYS) | rules.fields("sigma_syslog")
+        self.syslog_cols = [c for c in self.syslog.columns if c in wanted]
+        # process starts with their parent (an ASOF join: the parent's last start before the child)
+        self.con.register("procs", self.procs.assign(_row=range(len(self.procs))))
+        with self.lock:
+            self.proc_rows = self.con.execute(_PROCESS_SQL).df().set_index("_row")
+        self.con.unregister("procs")
+        self.proc_cols = sorted((rules.fields("sigma_process") & set(PROCESS_COLUMNS)) | {"CommandLine"})
+        # auditd: one row per record (events hold several), keyed without the event stamp
         if len(self.audit) and "RawMessage" in self.audit.columns:
-            self.con.register(
-                "audit",
-                self.audit[["TimeGenerated", "Computer", "RawMessage"]].assign(_row=range(len(self.audit))),
-            )
-            self.con.execute("CREATE TEMP TABLE sigma_auditd AS " + _auditd_sql(auditd_fields))
+            self.con.register("audit", self.audit[["RawMessage"]].assign(_row=range(len(self.audit))))
+            with self.lock:
+                self.records = self.con.execute(
+                    f"SELECT _row, {_STAMP_SQL} AS rec FROM "
+                    "(SELECT _row, unnest(string_split(RawMessage, chr(10))) AS rec FROM audit)"
+                ).df()
             self.con.unregister("audit")
         else:
-            cols = ", ".join(
-                f'CAST(NULL AS VARCHAR) AS "{f}"' for f in sorted(auditd_fields - {FULLTEXT} | {"type"})
-            )
-            self.con.execute(f'CREATE TEMP TABLE sigma_auditd AS SELECT 0 AS _row, NULL::TIMESTAMP AS TimeGenerated, NULL AS Computer, NULL::VARCHAR AS "_text", {cols} LIMIT 0')  # fmt: skip
-        self.con.register("procs", self.procs.assign(_row=range(len(self.procs))))
-        self.con.execute("CREATE TEMP TABLE sigma_process AS " + _PROCESS_SQL)
-        self.con.unregister("procs")
+            self.records = pd.DataFrame({"_row": pd.Series(dtype="int64"), "rec": pd.Series(dtype=object)})
+
+    def _table_keys(self, table: str) -> tuple[pd.Series, pd.Series]:
+        """(row number in the source frame, match key) for every row of ``table``."""
+        if table == "sigma_syslog":
+            return pd.Series(self.syslog.index), _keys(self.syslog[self.syslog_cols])
+        if table == "sigma_process":
+            return pd.Series(self.proc_rows.index), _keys(self.proc_rows[self.proc_cols])
+        return self.records["_row"], _keys(self.records["rec"])
+
+    def _register_unique(self, table: str, unique: pd.Series) -> None:
+        """The table ``table`` holding one row per key in ``unique`` (``_row`` = position)."""
+        self.con.execute(f"DROP TABLE IF EXISTS {table}")
+        if table == "sigma_auditd":
+            recs = self.records["rec"].iloc[unique.index].to_numpy()
+            self.con.register("recs", pd.DataFrame({"_row": range(len(unique)), "rec": recs}))
+            self.con.execute(f"CREATE TEMP TABLE {table} AS " + _auditd_sql(self.rules.fields(table)))
+            self.con.unregister("recs")
+            return
+        if table == "sigma_syslog":
+            frame, cols, text = self.syslog, self.syslog_cols, "SyslogMessage"
+        else:
+            frame, cols, text = self.proc_rows.reset_index(drop=True), self.proc_cols, "CommandLine"
+        first = frame.loc[unique.index, cols].reset_index(drop=True)
+        first["_row"] = range(len(first))
+        first[FULLTEXT] = first[text] if text in first.columns else None
+        for c in set(self.rules.fields(table)) - set(first.columns) - {FULLTEXT}:
+            first[c] = pd.Series([None] * len(first), dtype="string")  # pragma: no cover - load rejects these
+        self.con.register("u", first)
+        self.con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM u")
+        self.con.unregister("u")
+
+    def _match_unique(self, table: str, rules: Sequence[ConvertedRule]) -> dict[int, list[str]]:
+        """Positions of the registered unique table matching each rule (one query; duckdb.Error)."""
+        sql = " UNION ALL ".join(
+            f"SELECT _row, {i} AS r FROM {table} WHERE {r.condition}" for i, r in enumerate(rules)
+        )
+        out: dict[int, list[str]] = {}
+        with self.lock:
+            found = self.con.execute(sql).fetchall()
+        for pos, i in found:
+            out.setdefault(int(pos), []).append(rules[int(i)].rule_id)
+        return out
+
+    def match(self, table: str, rules: Sequence[ConvertedRule]) -> dict[str, list[int]]:
+        """Rows of ``table`` matching each rule; only keys not cached are evaluated (duckdb.Error)."""
+        if not rules:
+            return {}
+        digest = hashlib.sha256("\n".join(f"{r.rule_id}\t{r.sql}" for r in rules).encode()).hexdigest()
+        rows, keys = self._table_keys(table)
+        with _CACHE_LOCK:
+            cache = _CACHE.setdefault((table, digest), _Cache())
+            if len(cache.seen) > _CACHE_MAX:
+                cache.seen.clear()
+                cache.hits.clear()
+            new = keys[~keys.isin(cache.seen)] if cache.seen else keys
+        new = new[~new.duplicated()]
+        if len(new):
+            with self.lock:
+                self._register_unique(table, new)
+                hits = self._match_unique(table, rules)
+            keys_new = new.tolist()
+            with _CACHE_LOCK:
+                cache.seen.update(keys_new)
+                cache.hits.update({keys_new[pos]: tuple(ids) for pos, ids in hits.items()})
+        with _CACHE_LOCK:
+            hit_map = dict(cache.hits)
+        out: dict[str, list[int]] = {r.rule_id: [] for r in rules}
+        found = keys.isin(hit_map.keys()) if hit_map else pd.Series(False, index=keys.index)
+        for row, key in zip(rows[found.to_numpy()].tolist(), keys[found].tolist(), strict=True):
+            for rid in hit_map[key]:
+                out[rid].append(int(row))
+        return {k: sorted(set(v)) for k, v in out.items()}
 
     def rows(self, rule: ConvertedRule) -> list[int]:
         """Row numbers (in the table's source frame) matching ``rule``; raises duckdb.Error."""
         return self.match(rule.table, [rule])[rule.rule_id]
-
-    def match(self, table: str, rules: Sequence[ConvertedRule]) -> dict[str, list[int]]:
-        """Rows matching each rule of ``table``, in one scan; raises duckdb.Error."""
-        if not rules:
-            return {}
-        conds = [r.condition for r in rules]
-        cols = ", ".join(f"COALESCE(({c}), false) AS m{i}" for i, c in enumerate(conds))
-        hit = " OR ".join(f"m{i}" for i in range(len(conds)))
-        sql = f"SELECT * FROM (SELECT _row, {cols} FROM {table}) WHERE {hit}"
-        with self.lock:
-            found = self.con.execute(sql).fetchall()
-        out: dict[str, list[int]] = {r.rule_id: [] for r in rules}
-        for row in found:
-            for i, r in enumerate(rules):
-                if row[i + 1]:
-                    out[r.rule_id].append(int(row[0]))
-        return {k: sorted(set(v)) for k, v in out.items()}
 
     def lines(self, rule: ConvertedRule, rows: Sequence[int]) -> list[str]:
         if rule.table == "sigma_syslog":
@@ -201,9 +284,9 @@ class SigmaTables:
 
 
 def evaluate(tables: SigmaTables, rules: RuleSet, host: str) -> SigmaRun:
-    """Every rule on the tables (one scan per table): a finding per rule that matched.
+    """Every rule on the tables (one query per table): a finding per rule that matched.
 
-    If a table's combined scan fails, its rules run one by one so only the failing rule is
+    If a table's combined query fails, its rules run one by one so only the failing rule is
     reported as skipped (with DuckDB's first error line), never the whole table.
     """
     findings: list[Finding] = []

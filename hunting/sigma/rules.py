@@ -121,21 +121,29 @@ def _files(
 ) -> tuple[tuple[tuple[str, int, int], ...], tuple[Skipped, ...]]:
     """Rule files under ``dirs`` with (size, mtime) for the cache key; refused ones as Skipped.
 
-    With a ``policy`` (a folder typed in the app), every file's real path must be admitted by it
-    too, so a symlink in the folder cannot pull in a file outside the evidence roots."""
+    With a ``policy`` (folders a visitor typed in the app), every file's real path must be
+    admitted by it too, so a symlink in the folder cannot pull in a file outside the roots."""
     out = []
     refused = []
     for d in dirs:
+        if policy is not None:
+            try:
+                policy.admit(d)
+            except EvidenceError as exc:
+                refused.append(Skipped("", d.name, str(d), f"not read: {exc}"))
+                continue
+        if not d.exists():
+            refused.append(Skipped("", "", str(d), "rule folder not found"))
+            continue
         paths = [d] if d.is_file() else sorted(d.rglob("*.yml")) + sorted(d.rglob("*.yaml"))
         for p in paths:
-            if policy is not None:
-                try:
-                    policy.admit_file(p)
-                except EvidenceError as exc:
-                    refused.append(Skipped("", p.name, str(p), f"not read: {exc}"))
-                    continue
             try:
+                if policy is not None:
+                    policy.admit_file(p)
                 st = p.stat()
+            except EvidenceError as exc:
+                refused.append(Skipped("", p.name, str(p), f"not read: {exc}"))
+                continue
             except OSError as exc:
                 refused.append(Skipped("", p.name, str(p), f"not read: {exc.strerror or exc}"))
                 continue
@@ -143,17 +151,24 @@ def _files(
     return tuple(out), tuple(refused)
 
 
-def load_rules(dirs: Sequence[str | Path] | None = None, policy: EvidencePolicy | None = None) -> RuleSet:
-    """Parse and convert every rule under ``dirs`` (default :func:`rule_dirs`); cached.
+def load_rules(
+    dirs: Sequence[str | Path] | None = None,
+    *,
+    typed: Sequence[str | Path] = (),
+    policy: EvidencePolicy | None = None,
+) -> RuleSet:
+    """Parse and convert every rule under ``dirs`` (default :func:`rule_dirs`) and ``typed``; cached.
 
-    ``policy``: the evidence policy of the app for folders a visitor typed (each file is
-    admitted by it); None for the shipped snapshot, the CLI and settings."""
-    paths = [Path(d) for d in (dirs if dirs is not None else rule_dirs())]
-    missing = [Skipped("", "", str(p), "rule folder not found") for p in paths if not p.exists()]
-    files, refused = _files(paths, policy)
+    ``typed``: folders a visitor typed in the app; each of their files must pass ``policy``
+    (the deployment's evidence policy). ``dirs`` (the snapshot, settings, the CLI) are trusted."""
+    trusted = [Path(d) for d in (dirs if dirs is not None else rule_dirs())]
+    visitor = [Path(d) for d in typed if Path(d) not in trusted]
+    files, refused = _files(trusted, None)
+    if visitor:  # the policy first: a refused path is not even tested for existence
+        more, more_refused = _files(visitor, policy or EvidencePolicy(()))
+        files, refused = files + more, refused + more_refused
     rs = _load(files)
-    extra = tuple(missing) + refused
-    return RuleSet(rs.rules, extra + rs.skipped) if extra else rs
+    return RuleSet(rs.rules, refused + rs.skipped) if refused else rs
 
 
 def yaml_problem(exc: BaseException) -> str:
