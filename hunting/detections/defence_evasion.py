@@ -138,8 +138,44 @@ def detect_logging_stopped(ctx: _Ctx) -> list[Finding]:
     return out
 
 
+def _quiet_hours(t: pd.Series, min_days: int, active_share: float) -> frozenset[int] | None:
+    """Hours of the day (UTC) in which this host usually logs nothing: its own rhythm.
+
+    None when the data covers fewer than ``min_days`` days (no rhythm to judge by). An
+    hour is quiet when fewer than ``active_share`` of the covered days have an event in it.
+    """
+    days = t.dt.floor("D")
+    n_days = days.nunique()
+    if n_days < min_days:
+        return None
+    share = pd.DataFrame({"d": days, "h": t.dt.hour}).drop_duplicates().groupby("h").size() / n_days
+    return frozenset(h for h in range(24) if float(share.get(h, 0.0)) < active_share)
+
+
+def _usual_silence(before: pd.Timestamp, after: pd.Timestamp, quiet: frozenset[int] | None) -> bool:
+    """True when every whole hour inside the gap is one the host is usually quiet in."""
+    if quiet is None:
+        return False
+    hours = pd.date_range(before.ceil("h"), after.floor("h"), freq="h", inclusive="left")
+    return len(hours) > 0 and all(h.hour in quiet for h in hours)
+
+
+def _gap_severity(gap: pd.Timedelta, bands: Any) -> str:
+    """Severity by the gap's length: the last band whose start it reaches."""
+    severity = "low"
+    for start, sev in sorted(((_seconds(str(a)), str(b)) for a, b in bands), key=lambda x: x[0]):
+        if gap >= start:
+            severity = sev
+    return severity
+
+
 @detector("logging.gap")
 def detect_log_gaps(ctx: _Ctx) -> list[Finding]:
+    """Silences much longer than the host's usual interval, not explained by its daily rhythm.
+
+    Gaps separated only by a few stray lines (a cron run in a dead host's night) are one
+    gap; severity grows with the length; a host that logs sparsely anyway stays low.
+    """
     spec = ctx.specs["logging.gap"]
     times = [conform(ctx.data.syslog, SYSLOG)["TimeGenerated"]]
     if len(ctx.data.audit):
@@ -150,22 +186,46 @@ def detect_log_gaps(ctx: _Ctx) -> list[Finding]:
     gaps = t.diff().iloc[1:]
     median = gaps.median()
     threshold = max(_seconds(spec.param("min_gap")), median * float(spec.param("factor")))
-    big = gaps[gaps > threshold]
-    sparse = median > _seconds(spec.param("sparse"))
+    # Too few events, or far apart anyway: no rhythm to miss, so a silence is low.
+    sparse = median > _seconds(spec.param("sparse")) or len(t) < int(spec.param("min_events"))
+    quiet = _quiet_hours(t, int(spec.param("rhythm_min_days")), float(spec.param("rhythm_active_share")))
+    merge_lines = int(spec.param("merge_lines"))
+    # (index of the last event before, index of the first event after) of each big gap, merged
+    spans: list[tuple[int, int]] = []
+    for i in gaps[gaps > threshold].index:
+        a, b = int(i) - 1, int(i)
+        if spans and a - spans[-1][1] < merge_lines and t.iloc[a] - t.iloc[spans[-1][1]] < threshold:
+            spans[-1] = (spans[-1][0], b)  # a few stray lines between two silences: one gap
+        else:
+            spans.append((a, b))
     out = []
-    for i, gap in big.items():
-        before, after = t.iloc[int(i) - 1], t.iloc[int(i)]
+    for a, b in spans:
+        before, after = t.iloc[a], t.iloc[b]
+        if _usual_silence(before, after, quiet):
+            continue
+        gap = after - before
         duration = _human(gap)
+        stray = b - a - 1
+        severity = (
+            str(spec.param("severity_sparse"))
+            if sparse
+            else _gap_severity(gap, spec.param("severity_by_length"))
+        )
+        if quiet is None and severity == "high":
+            severity = "medium"  # under rhythm_min_days of data: no daily habit to break
         out.append(
             ctx.make(
                 "logging.gap",
                 (iso(before),),
                 before,
                 values={"host": ctx.host, "duration": duration},
-                severity=str(spec.param("severity_sparse")) if sparse else spec.severity,
+                severity=severity,
                 end=_ts(after),
-                detail=f"No syslog or audit event between {iso(before)} and {iso(after)} ({duration}); this host's "
-                f"median interval between events is {_human(median)}.",
+                detail=f"No syslog or audit event between {iso(before)} and {iso(after)} ({duration})"
+                + (f" but {stray} stray line(s)" if stray else "")
+                + f"; this host's median interval between events is {_human(median)}"
+                + ("" if quiet is None else ", and it usually logs at these hours of the day")
+                + ".",
                 evidence=(
                     f"last event before the gap: {iso(before)}",
                     f"first event after the gap: {iso(after)}",
