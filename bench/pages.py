@@ -76,7 +76,9 @@ def main() -> None:
     ap.add_argument("--range", default="7d", choices=["24h", "3d", "7d"])
     ap.add_argument("--second-range", default="24h", choices=["24h", "3d", "7d"])
     ap.add_argument("--cache", type=Path, help="parse cache folder to use (default: a new, empty one)")
-    ap.add_argument("--pages", default="", help="only pages whose file name contains one of these (comma-separated)")
+    ap.add_argument(
+        "--pages", default="", help="only pages whose file name contains one of these (comma-separated)"
+    )
     args = ap.parse_args()
 
     folder = args.dir

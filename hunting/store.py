@@ -28,7 +28,16 @@ from hunting.readers.base import FileAccount, ReadOptions
 from hunting.schema import ALL_TABLES, AUDIT, BY_NAME, DERIVED_TABLES, HOST_USERS, SYSLOG, conform
 
 # Modules whose code decides the derived tables: a change to any of them re-derives.
-_DERIVING_MODULES = ("events", "logons", "sudo", "cron", "accounts", "audit_events", "sessions", "message_forms")
+_DERIVING_MODULES = (
+    "events",
+    "logons",
+    "sudo",
+    "cron",
+    "accounts",
+    "audit_events",
+    "sessions",
+    "message_forms",
+)
 _DERIVED_VERSION = "1"
 _SNAPSHOT_VERSION = "1"  # layout of the database snapshot (raw and derived tables) in <cache>/db/
 

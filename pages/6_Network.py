@@ -94,9 +94,7 @@ else:
     points = points.assign(Count=points["SyslogMessages"].astype(int) + points["FlowRecords"].astype(int))
     points = points[["Ip", "SeenIn", "Count", "CountryName", "AsnOwner", "Latitude", "Longitude"]]
     located = points.dropna(subset=["Latitude", "Longitude"])
-    tab_map, tab_live, tab_table = st.tabs(
-        ["World map", "Interactive map", "Table"]
-    )
+    tab_map, tab_live, tab_table = st.tabs(["World map", "Interactive map", "Table"])
     with tab_map:
         st.altair_chart(world_map(located, color="SeenIn"), width="stretch")
         if len(points) > len(located):

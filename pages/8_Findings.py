@@ -14,12 +14,15 @@ from ui.findings_view import (
     searched_table,
     severity_filter,
     severity_metrics,
+    sigma_expander,
+    sigma_sidebar,
 )
 from ui.icons import page_icon
 from ui.safe import md
 
 st.set_page_config(page_title="Findings", page_icon=page_icon("warning"), layout="wide")
 hunt = sidebar()
+sigma_sidebar()
 st.title("Findings")
 st.caption(f"Every detection run over {md(hunt.host)} in {hunt.tr.label()}, most severe first.")
 
@@ -30,6 +33,7 @@ for error in result.errors:
 
 with st.expander("What was searched", expanded=not result.findings):
     st.dataframe(searched_table(result), hide_index=True, width="content")
+sigma_expander(hunt)
 
 st.subheader("Export")
 export_buttons(hunt)

@@ -367,5 +367,3 @@ def flows_naming(flows: pd.DataFrame, ip: str) -> pd.DataFrame:
             hit |= flows[col].astype("string").str.contains(token, regex=True).fillna(False).astype(bool)
     out = flows[hit]
     return out.sort_values("TimeGenerated", ascending=False) if "TimeGenerated" in out.columns else out
-
-

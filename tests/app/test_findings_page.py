@@ -8,6 +8,8 @@ import pytest
 
 from hunting.analysis.findings import collect, find_all
 from hunting.demo.scenario import demo_log_paths
+from hunting.sigma.engine import SigmaHunt
+from hunting.sigma.rules import load_rules
 from hunting.sources.local import LocalSource
 from hunting.timerange import TimeRange
 from tests.app.conftest import no_exception, run_page
@@ -23,7 +25,9 @@ def demo_source() -> LocalSource:
 def _expected(source: LocalSource, host: str):
     row = source.hosts().set_index("Computer").loc[host]
     last = row["LastSeen"].to_pydatetime()
-    return find_all(collect(source, host, TimeRange(last - timedelta(days=7), last)))
+    # the page adds the shipped Sigma rules' matches through the engine's extra hook
+    sigma = SigmaHunt(load_rules(), source)
+    return find_all(collect(source, host, TimeRange(last - timedelta(days=7), last)), extra=[sigma])
 
 
 def _metrics(at) -> dict[str, str]:
