@@ -150,3 +150,58 @@ def test_to_markdown_escapes_log_text(hostile_report: dict[str, Any]) -> None:
 def test_render_unknown_format(hostile_report: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="unknown report format 'pdf'"):
         render(hostile_report, "pdf")
+
+
+def test_report_coverage_section(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The ATT&CK coverage section: schema-valid, one row per technique with what fired and what
+    cannot run for lack of data, and a rule title that is HTML rendered inertly in HTML and Markdown.
+
+    The input is written here: 20 sshd "Failed password" lines from one address (the built-in
+    guessing threshold is 16 in 4 h; a Sigma keyword rule matches them too) and no audit log, so
+    the auditd rule beside it has no data."""
+    folder = tmp_path_factory.mktemp("coverage")
+    lines = [
+        f"Mar  1 10:{i:02d}:00 evil sshd[{100 + i}]: Failed password for root from 203.0.113.7 port {4000 + i} ssh2"
+        for i in range(20)
+    ]
+    (folder / "auth.log").write_text("\n".join(lines) + "\n")
+    rules_dir = folder / "rules"
+    rules_dir.mkdir()
+    (rules_dir / "guess.yml").write_text(
+        "title: " + json.dumps(HOSTILE_USER) + "\n"
+        "id: 5b0c1a52-0000-4000-8000-000000000001\n"
+        "status: test\nlevel: medium\ntags: [attack.t1110.001]\n"
+        "logsource: {product: linux, service: sshd}\n"
+        "detection: {keywords: ['Failed password'], condition: keywords}\n"
+    )
+    (rules_dir / "auditd.yml").write_text(
+        "title: Auditd shell\nid: 5b0c1a52-0000-4000-8000-000000000002\n"
+        "status: test\nlevel: low\ntags: [attack.t1059.004]\n"
+        "logsource: {product: linux, service: auditd}\n"
+        "detection: {sel: {type: EXECVE, a0: bash}, condition: sel}\n"
+    )
+    from hunting.sigma.rules import load_rules
+
+    rules = load_rules([rules_dir])
+    assert len(rules.rules) == 2, rules.skipped
+    report = build_report(LocalSource.from_paths([folder], ReadOptions(year=2024)), "evil", sigma=rules)
+    errors = [f"{e.json_path}: {e.message}" for e in _validator().iter_errors(report)]
+    assert errors == []
+    rows = {t["technique"]: t for t in report["coverage"]["techniques"]}
+    guess = {r["rule_id"]: r for r in rows["T1110.001"]["rules"]}
+    assert rows["T1110.001"]["status"] == "fired"
+    assert guess["logon.password_guessing"]["findings"] == 1
+    assert guess["sigma:5b0c1a52-0000-4000-8000-000000000001"]["findings"] == 1
+    shell = {r["rule_id"]: r for r in rows["T1059.004"]["rules"]}[
+        "sigma:5b0c1a52-0000-4000-8000-000000000002"
+    ]
+    assert shell["runs"] is False and shell["reason"].startswith("no data: no auditd events")
+    assert report["coverage"]["techniques"][0]["status"] == "fired"  # fired rows first
+    html_text = to_html(report)
+    section = html_text[html_text.index("<h2>ATT&amp;CK coverage</h2>") :]
+    assert "<script" not in section.lower() and "Sigma: &lt;script&gt;alert(1)&lt;/script&gt;" in section
+    assert '<a href="https://attack.mitre.org/techniques/T1110/001/">T1110.001</a>' in section
+    md_text = to_markdown(report)
+    md_section = md_text[md_text.index("## ATT&CK coverage") :]
+    assert re.findall(r"(?<!\\)<", md_section) == []
+    assert "Auditd shell \\(no data\\: no auditd events" in md_section

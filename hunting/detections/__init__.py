@@ -5,11 +5,12 @@ Layout: :mod:`.model` (Finding, Link, HuntResult, TimelineGroup), :mod:`.registr
 (HuntData, collect, evidence helpers), one module per family (logons, privilege,
 accounts, persistence, execution, defence_evasion, network), :mod:`.runner` (find_all,
 hunt, attack timeline, dedupe), :mod:`.rating` (one rating for a command or session on
-every page) and :mod:`.coverage` (ATT&CK techniques covered for the tables present).
+every page) and :mod:`.coverage` (ATT&CK techniques covered for the data present; imported
+on use, not here).
 
 Other finding sources (Sigma) plug in through ``hunt(..., extra=[fn])`` /
-``find_all(..., extra=[fn])`` with ``fn(HuntData) -> list[Finding]``, and contribute
-coverage rows through ``coverage(tables, extra_rules=...)``.
+``find_all(..., extra=[fn])`` with ``fn(HuntData) -> list[Finding]``; the Sigma rule set
+contributes coverage rows through ``coverage(data, result, sigma=rules)``.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from hunting.analysis.iocs import extract_iocs, summarise_iocs
 from hunting.analysis.logons import FAILURE, SUCCESS, logon_totals
 from hunting.analysis.process_tree import build_tree
 from hunting.analysis.sessions import logon_sessions
+from hunting.detections.coverage import coverage
 from hunting.errors import HuntingError
 from hunting.report import SCHEMA_ID
 from hunting.timerange import TimeRange
@@ -95,12 +96,16 @@ def build_report(
     result: HuntResult | None = None,
     progress: ProgressFn | None = None,
     sigma: Any = None,
+    sigma_status: Any = None,
 ) -> dict[str, Any]:
     """The report dict for ``host`` over ``tr`` (default: the host's whole data span).
 
     ``data``/``result`` let the app reuse what it already fetched and found. ``sigma`` is the
     rule set (:func:`hunting.sigma.rules.load_rules`) whose matches join the findings (when
     ``result`` is computed here) and whose skipped rules the report lists; None: no Sigma.
+    ``sigma_status``: the :class:`~hunting.sigma.engine.SigmaStatus` of the run that produced a
+    given ``result`` (default: the rule set's own). The ``coverage`` section is
+    :func:`hunting.detections.coverage.coverage` of the same data, result and rules.
     """
     say = progress or (lambda _msg: None)
     row = resolve_host(source, host)
@@ -115,6 +120,9 @@ def build_report(
 
         sigma_hook = SigmaHunt(sigma, source)
     result = result or find_all(data, extra=[sigma_hook] if sigma_hook else [])
+    status = sigma_status or (sigma_hook.status if sigma_hook else None)
+    say("ATT&CK coverage")
+    cov = coverage(data, result, sigma, sigma_skipped=status.skipped if status is not None else None)
     say("building the tables")
     lg = data.logons
     counted = lg[lg["Result"].isin([SUCCESS, FAILURE])]
@@ -236,7 +244,8 @@ def build_report(
         "findings": [f.to_dict() for f in result.findings],
         "timeline": [g.to_dict() for g in result.timeline],
         "errors": list(result.errors),
-        **({"sigma": sigma_hook.status.to_dict()} if sigma_hook else {}),
+        "coverage": cov.to_dict(),
+        **({"sigma": status.to_dict()} if status is not None else {}),
     }
 
 

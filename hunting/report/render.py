@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from hunting.analysis.findings import mitre_url
 from hunting.defang import defang
+from hunting.detections.coverage import coverage_rows
 from hunting.report import FORMATS
 
 MAX_TABLE_ROWS: Final = 200
@@ -150,6 +151,7 @@ def to_markdown(report: dict[str, Any]) -> str:
             *_fence(x["evidence"]),
             "",
         ]
+    lines += _md_coverage(f)
     lines += _md_sigma(f)
     for key, title, cols in _TABLES:
         lines += [f"## {title}", "", *_md_table(_get(f, key), cols)]
@@ -259,6 +261,7 @@ def to_html(report: dict[str, Any]) -> str:
             + "</p>"
             f"<p>{_e(defang(x.get('detail') or ''), 2000)}</p><pre>{evidence}</pre></div>"
         )
+    parts.append(_html_coverage(f))
     parts.append(_html_sigma(f))
     for key, title, cols in _TABLES:
         parts.append(f"<h2>{_e(title)}</h2>{_html_table(_get(f, key), cols)}")
@@ -301,6 +304,87 @@ def _html_sigma(f: dict[str, Any]) -> str:
         f"<h2>Sigma rules</h2><p>{int(sigma['evaluated'])} evaluated, {len(sigma['skipped'])} skipped.</p>"
         + (f"<ul>{notes}</ul>" if notes else "")
         + f"<h3>Skipped rules</h3>{_html_table(sigma['skipped'], _SIGMA_COLS)}"
+    )
+
+
+_COVERAGE_COLS: Final = [
+    ("status", "Status"),
+    ("findings", "Findings"),
+    ("fired", "Fired"),
+    ("ran", "Ran, no match"),
+    ("not_here", "Cannot run here (why)"),
+]
+_COVERAGE_CELL: Final = 1500
+_COVERAGE_INTRO: Final = (
+    "ATT&CK techniques the built-in detectors and the Sigma rules cover, for the data present on "
+    "this host and range: fired (a finding carries it), covered (a rule for it can run here), "
+    "not covered here (no data for its rules, or the rule was skipped)."
+)
+
+
+def _valid_technique(t: object) -> str | None:
+    try:
+        return mitre_url(str(t))
+    except ValueError:
+        return None
+
+
+def _md_coverage(f: dict[str, Any]) -> list[str]:
+    cov = f.get("coverage")
+    if not cov:
+        return []
+    counts = ", ".join(f"{int(n)} {_md(s)}" for s, n in cov["counts"].items())
+    lines = ["## ATT&CK coverage", "", _md(_COVERAGE_INTRO, 1000), "", f"Techniques: {counts}.", ""]
+    lines += [f"- {_md(n, 500)}" for n in cov["notes"]]
+    rows = coverage_rows(cov)
+    if not rows:
+        return [*lines, "_none_", ""]
+    lines += ["", "| ATT&CK | " + " | ".join(t for _, t in _COVERAGE_COLS) + " |"]
+    lines.append("|" + "---|" * (len(_COVERAGE_COLS) + 1))
+    for row in rows[:MAX_TABLE_ROWS]:
+        url = _valid_technique(row["technique"])
+        tech = f"[{row['technique']}]({url})" if url else _md(row["technique"])
+        lines.append(
+            f"| {tech} | " + " | ".join(_md(row[k], _COVERAGE_CELL) for k, _ in _COVERAGE_COLS) + " |"
+        )
+    if len(rows) > MAX_TABLE_ROWS:
+        lines.append(f"\n_{len(rows) - MAX_TABLE_ROWS} more rows in the JSON report._")
+    return [*lines, ""]
+
+
+def _html_coverage(f: dict[str, Any]) -> str:
+    cov = f.get("coverage")
+    if not cov:
+        return ""
+    counts = ", ".join(f"{int(n)} {_e(s)}" for s, n in cov["counts"].items())
+    notes = "".join(f"<li>{_e(n, 500)}</li>" for n in cov["notes"])
+    rows = coverage_rows(cov)
+    body = []
+    for row in rows[:MAX_TABLE_ROWS]:
+        url = _valid_technique(row["technique"])
+        tech = (
+            f'<a href="{html.escape(url, quote=True)}">{_e(row["technique"])}</a>'
+            if url
+            else _e(row["technique"])
+        )
+        cells = "".join(f"<td>{_e(row[k], _COVERAGE_CELL)}</td>" for k, _ in _COVERAGE_COLS)
+        body.append(f"<tr><td>{tech}</td>{cells}</tr>")
+    head = "<th>ATT&amp;CK</th>" + "".join(f"<th>{_e(t)}</th>" for _, t in _COVERAGE_COLS)
+    table = (
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        if rows
+        else '<p class="muted">none</p>'
+    )
+    more = (
+        f'<p class="muted">{len(rows) - MAX_TABLE_ROWS} more rows in the JSON report.</p>'
+        if len(rows) > MAX_TABLE_ROWS
+        else ""
+    )
+    return (
+        f"<h2>ATT&amp;CK coverage</h2><p>{_e(_COVERAGE_INTRO, 1000)}</p><p>Techniques: {counts}.</p>"
+        + (f"<ul>{notes}</ul>" if notes else "")
+        + table
+        + more
     )
 
 
