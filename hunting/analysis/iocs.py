@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 import tldextract
 
+from hunting.analysis.decode import B64_PREFILTER, decode_payloads
 from hunting.analysis.geo import ip_scope, parse_ip
 from hunting.schema import BOOL, INT, TEXT, Table, conform
 
@@ -48,6 +49,7 @@ SHA256: Final = "sha256"
 PATH: Final = "path"
 IOC_TYPES: Final = (URL, IPV4, IPV6, DNS, MD5, SHA1, SHA256, PATH)
 HASH_TYPES: Final = (MD5, SHA1, SHA256)
+DECODED_SUFFIX: Final = " (base64)"  # Column of an IoC found in a column's decoded base64 payload
 _HASH_BY_LEN: Final = {32: MD5, 40: SHA1, 64: SHA256}
 
 IOCS = Table(
@@ -378,6 +380,32 @@ def _column_iocs(text: pd.Series) -> list[tuple[int, int, str, str]]:
     return found
 
 
+def _decoded_iocs(text: pd.Series) -> list[tuple[int, int, str, str]]:
+    """IoCs in the base64 payloads of a column (:func:`decode_payloads`): [(pos, order, type, value)].
+
+    Rows are picked by the vectorised :data:`B64_PREFILTER` first; every payload of a row
+    (both layers) is read like a column value, in payload order.
+    """
+    text = text.astype("string[pyarrow]")
+    maybe = text.str.contains(B64_PREFILTER, regex=True).fillna(False).astype(bool)
+    owners: list[int] = []
+    payloads: list[str] = []
+    for pos, value in zip(text.index[maybe], text[maybe].tolist(), strict=True):
+        for payload in decode_payloads(value):
+            owners.append(int(pos))
+            payloads.append(payload.text)
+    if not payloads:
+        return []
+    found = _column_iocs(pd.Series(payloads, dtype=str))
+    counter: dict[int, int] = {}
+    out = []
+    for i, _, ioc_type, value in found:
+        pos = owners[i]
+        order = counter[pos] = counter.get(pos, -1) + 1
+        out.append((pos, order, ioc_type, value))
+    return out
+
+
 def extract_iocs(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """Every IoC occurrence in ``frame[columns]`` (see :data:`IOCS`), by row, column, then text order.
 
@@ -386,7 +414,10 @@ def extract_iocs(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     carry ``IpScope`` (public, private, loopback, ...): nothing is dropped for
     being private. A URL's host is also reported as dns/ipv4/ipv6, and an
     address that is a whole path component (``/dev/tcp/45.95.147.236/4444``)
-    as ipv4/ipv6 next to the path, with the same Row and Column.
+    as ipv4/ipv6 next to the path, with the same Row and Column. IoCs inside a
+    base64 payload of the text (``{echo,B64}|{base64,-d}|bash``, see
+    :mod:`hunting.analysis.decode`) are reported with the same Row and the Column
+    named ``<column> (base64)``, after that column's plain ones.
     """
     missing = [c for c in columns if c not in frame.columns]
     if missing:
@@ -397,7 +428,9 @@ def extract_iocs(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
         text = frame[col].reset_index(drop=True)
         text = text[text.notna()].astype(str)
         for pos, order, ioc_type, value in _column_iocs(text):
-            rows.append((pos, col_no, order, ioc_type, value, col))
+            rows.append((pos, 2 * col_no, order, ioc_type, value, col))
+        for pos, order, ioc_type, value in _decoded_iocs(text):
+            rows.append((pos, 2 * col_no + 1, order, ioc_type, value, col + DECODED_SUFFIX))
     if not rows:
         return IOCS.empty()
     rows.sort(key=lambda r: r[:3])

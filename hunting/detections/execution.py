@@ -206,7 +206,8 @@ def _command_findings(ctx: _Ctx, *, encoded: bool) -> list[Finding]:
                         severity=severity,
                         mitre=tuple(dict.fromkeys([*enc.mitre, *techniques])),
                         detail=f"A command carrying base64 text that decodes to {len(titles)} kind(s) of risky "
-                        f"action: {'; '.join(titles)}. Command: {_clip(first.command, 300)}",
+                        f"action: {'; '.join(titles)}. Command: {_clip(first.command, 300)}"
+                        + _decoded_detail(first.command),
                         **common,
                     )
                 )
@@ -230,6 +231,34 @@ def _command_findings(ctx: _Ctx, *, encoded: bool) -> list[Finding]:
                 )
             )
     return out
+
+
+DECODED_SHOWN: Final = 600  # characters of each decoded payload shown in a finding's detail
+DECODED_IOCS_SHOWN: Final = 12  # distinct IoCs of the decoded text named in a finding's detail
+
+
+def _decoded_detail(command: str) -> str:
+    """The decoded text of a command's base64 payloads (line breaks shown as ⏎) and the IoCs in it.
+
+    IoCs are named URLs and addresses first, paths last (a dropper's kill list holds dozens of paths).
+    """
+    from hunting.analysis.decode import decode_payloads
+    from hunting.analysis.iocs import IOC_TYPES, extract_from_text
+
+    parts = []
+    iocs: dict[tuple[str, str], None] = {}
+    for p in decode_payloads(command):
+        text = p.text.strip().replace("\r\n", "\n").replace("\n", " ⏎ ")
+        parts.append(
+            f" Decoded ({p.shape}, layer {p.depth}, {len(p.text)} chars): {_clip(text, DECODED_SHOWN)}"
+        )
+        iocs.update(((t, v), None) for t, v in extract_from_text(p.text))
+    if iocs:
+        rank = {t: i for i, t in enumerate(IOC_TYPES)}
+        names = [f"{v} ({t})" for t, v in sorted(iocs, key=lambda tv: rank.get(tv[0], len(rank)))]
+        more = f" (+{len(names) - DECODED_IOCS_SHOWN} more)" if len(names) > DECODED_IOCS_SHOWN else ""
+        parts.append(f" IoCs in the decoded text: {', '.join(names[:DECODED_IOCS_SHOWN])}{more}.")
+    return "".join(parts)
 
 
 _DOWNLOAD: Final = re.compile(
