@@ -250,16 +250,17 @@ def _col(df: pd.DataFrame, name: str) -> pd.Series:
 
 
 def _exec_mask(audit: pd.DataFrame) -> pd.Series:
-    """Events holding both a SYSCALL and an EXECVE record (arch-independent).
+    """Events holding an EXECVE record (arch-independent), with or without their SYSCALL record.
 
     RecordTypes is in log order, which is not always SYSCALL first (aarch64
     kernels write PATH/CWD/EXECVE before SYSCALL), so EventType is not relied on.
-    Without RecordTypes, a SYSCALL event whose enriched syscall name is execve counts.
+    An EXECVE whose SYSCALL record was lost (backlog overflow, a rotated or cut file)
+    still started a program: it is kept with what it tells (command line, cwd), its
+    pid, user and exe unknown. Without RecordTypes, a SYSCALL event whose enriched
+    syscall name is execve counts.
     """
     records = _col(audit, "RecordTypes").astype("string").str.upper()
-    has_exec = records.str.contains(_EXEC_RECORD, regex=True) & records.str.contains(
-        _SYSCALL_RECORD, regex=True
-    )
+    has_exec = records.str.contains(_EXEC_RECORD, regex=True)
     etype = _col(audit, "EventType").astype("string").str.upper()
     by_name = (etype == "SYSCALL") & _col(audit, "Syscall").astype("string").str.lower().isin(_EXEC_NAMES)
     # One-record events of Microsoft's agents (AUOMS_EXECVE, Sysmon process create): see hunting.readers.agents
@@ -365,12 +366,16 @@ def _descendants(parent: np.ndarray, levels: list[np.ndarray]) -> np.ndarray:
 
 
 def _names(full: pd.DataFrame, src: np.ndarray, synthetic: np.ndarray) -> np.ndarray:
-    """Short names by position: basename of Exe, else Comm; "[pid N]" for synthetic nodes."""
-    full = full[["Exe", "Comm", "Pid"]].iloc[src].reset_index(drop=True)
+    """Short names by position: basename of Exe, else Comm, else of the command's first word
+    (an EXECVE without its SYSCALL record); "[pid N]" for synthetic nodes."""
+    full = full[["Exe", "Comm", "Pid", "Cmdline"]].iloc[src].reset_index(drop=True)
     exe = full["Exe"].astype("string").str.strip()
     exe = exe.mask(exe.isin(["", "(null)", "?"]))
     base = exe.str.replace(r"^.*/", "", regex=True)
-    name = base.mask(base == "").fillna(full["Comm"].astype("string")).fillna("?")
+    argv0 = full["Cmdline"].astype("string").str.extract(r"^\s*(\S+)", expand=False)
+    argv0 = argv0.str.replace(r"^.*/", "", regex=True)
+    name = base.mask(base == "").fillna(full["Comm"].astype("string"))
+    name = name.fillna(argv0.mask(argv0 == "")).fillna("?")
     name = name.mask(synthetic, "[pid " + full["Pid"].astype("string") + "]")
     return np.asarray(name.to_numpy(dtype=object, na_value="?"), dtype=object)
 
