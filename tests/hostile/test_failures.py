@@ -8,7 +8,6 @@ sentence the analyst can act on, never a raw SDK or JSON exception.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import socket
 import threading
@@ -237,8 +236,6 @@ def test_la_slow_answer_is_query_error(la: Any) -> None:
 
 
 def test_la_refused_connection_is_source_unavailable() -> None:
-    if importlib.util.find_spec("tests.fakes.la_server") is None:
-        pytest.skip("tests/fakes/la_server.py is not there yet")
     src = _la_source(f"http://127.0.0.1:{_closed_port()}/v1")
     with pytest.raises(SourceUnavailable, match="cannot reach Log Analytics"):
         src.syslog("web01", JULY)
@@ -262,8 +259,6 @@ LA_GARBAGE = [
 @pytest.mark.parametrize(("status", "body", "ctype"), LA_GARBAGE)
 def test_la_garbage_answer_is_a_hunting_error(status: int, body: bytes, ctype: str) -> None:
     """A proxy's login page or a truncated answer: a HuntingError (the page shows it), or a valid frame."""
-    if importlib.util.find_spec("tests.fakes.la_server") is None:
-        pytest.skip("tests/fakes/la_server.py is not there yet")
     from hunting.schema import SYSLOG
 
     with RawServer(status, body, ctype) as srv:
