@@ -8,6 +8,7 @@ import streamlit as st
 from hunting.analysis.findings import findings_frame
 from ui.context import sidebar
 from ui.findings_view import (
+    coverage_expander,
     export_buttons,
     finding_block,
     hunt_findings,
@@ -34,6 +35,7 @@ for error in result.errors:
 with st.expander("What was searched", expanded=not result.findings):
     st.dataframe(searched_table(result), hide_index=True, width="content")
 sigma_expander(hunt)
+coverage_expander(hunt)
 
 st.subheader("Export")
 export_buttons(hunt)

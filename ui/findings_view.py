@@ -29,6 +29,7 @@ from hunting.analysis.findings import (
     mitre_url,
 )
 from hunting.defang import defang
+from hunting.detections.coverage import Coverage, coverage, coverage_rows
 from hunting.errors import HuntingError
 from hunting.evidence import EvidenceError, EvidencePolicy
 from hunting.report.build import build_report
@@ -95,8 +96,16 @@ def cached_report(
 
     data = cached_collect(spec, host, start, end)
     result, status = cached_hunt_sigma(spec, host, start, end, sigma)
-    report = build_report(CachedSource(spec), host, TimeRange(start, end), data=data, result=result)
-    return {**report, "sigma": status.to_dict()}
+    rules = cached_sigma_rules(sigma[0], sigma[1], evidence_policy())
+    return build_report(
+        CachedSource(spec),
+        host,
+        TimeRange(start, end),
+        data=data,
+        result=result,
+        sigma=rules,
+        sigma_status=status,
+    )
 
 
 def hunt_findings(hunt: Hunt) -> HuntResult:
@@ -174,6 +183,51 @@ def sigma_expander(hunt: Hunt) -> None:
                 hide_index=True,
                 key="sigma_skipped",
             )
+
+
+@shared_cache("Working out the ATT&CK coverage…")
+def cached_coverage(
+    spec: SourceSpec, host: str, start: datetime, end: datetime, sigma: SigmaKey = ((), ())
+) -> Coverage:
+    """ATT&CK coverage of the cached hunt (the same call the report makes)."""
+    result, status = cached_hunt_sigma(spec, host, start, end, sigma)
+    rules = cached_sigma_rules(sigma[0], sigma[1], evidence_policy())
+    return coverage(cached_collect(spec, host, start, end), result, rules, sigma_skipped=status.skipped)
+
+
+def coverage_expander(hunt: Hunt) -> None:
+    """ATT&CK techniques covered on this data: fired, covered (a rule can run), not covered here
+    (no data for its rules, or skipped), each with its rules; a table (text cells, inert)."""
+    cov = cached_coverage(hunt.spec, hunt.host, hunt.tr.start, hunt.tr.end, sigma_key())
+    counts = cov.counts()
+    label = ", ".join(f"{n} {s}" for s, n in counts.items())
+    with st.expander(f"ATT&CK coverage: {label}"):
+        st.caption(
+            "Which techniques the built-in detectors and the Sigma rules cover for the data present "
+            "on this host and range. Fired: a finding carries it. Covered: a rule for it can run "
+            "here but found nothing. Not covered here: its rules have no data here or were skipped."
+        )
+        for note in cov.notes:
+            st.info(md(note, 500))
+        rows = coverage_rows(cov.to_dict())
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "ATT&CK": [r["technique"] for r in rows],
+                    "Page": [mitre_url(r["technique"]) for r in rows],
+                    "Status": [r["status"] for r in rows],
+                    "Findings": [r["findings"] for r in rows],
+                    "Fired": [r["fired"] for r in rows],
+                    "Ran, no match": [r["ran"] for r in rows],
+                    "Cannot run here (why)": [r["not_here"] for r in rows],
+                },
+            ),
+            column_config={
+                "Page": st.column_config.LinkColumn("Page", display_text=":material/open_in_new:")
+            },
+            hide_index=True,
+            key="findings_coverage",
+        )
 
 
 def severity_metrics(result: HuntResult) -> None:

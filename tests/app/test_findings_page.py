@@ -84,3 +84,39 @@ def test_findings_page_db01_has_no_medium_or_high() -> None:
     searched = next(d.value for d in at.dataframe if "Searched" in d.value.columns)
     counts = dict(zip(searched["Searched"], searched["Count"], strict=True))
     assert counts["process starts"] > 0 and counts["logon attempts"] > 0
+
+
+def test_findings_page_coverage_table(demo_source: LocalSource) -> None:
+    """The ATT&CK coverage table: the rows hunting.detections.coverage gives for the same hunt;
+    web01's brute force is fired; on app02 (no audit log in the demo) auditd Sigma rules lack data."""
+    import re
+
+    from hunting.detections.coverage import coverage
+
+    # grep-style check of the input: web01's auth.log holds failed password lines (the brute force)
+    auth = (demo_log_paths()[-1] / "auth.log").read_text(encoding="utf-8")
+    assert demo_log_paths()[-1].name == "web01"
+    assert len(re.findall(r"sshd\[\d+\]: Failed password for ", auth)) > 100
+    for host in ("web01", "app02"):
+        hosts = demo_source.hosts()
+        name = str(hosts.loc[hosts["Computer"].str.lower() == host, "Computer"].iloc[0])  # app02 is APP02
+        at = run_page(PAGE, params={"host": name, "range": "7d"})
+        no_exception(at)
+        [label] = [e.label for e in at.expander if e.label.startswith("ATT&CK coverage")]
+        tables = [d.value for d in at.dataframe if "Cannot run here (why)" in d.value.columns]
+        assert len(tables) == 1
+        table = tables[0]
+        last = hosts.set_index("Computer").loc[name, "LastSeen"].to_pydatetime()
+        data = collect(demo_source, name, TimeRange(last - timedelta(days=7), last))
+        expected = coverage(data, _expected(demo_source, name), load_rules())
+        assert table["ATT&CK"].tolist() == [t.technique for t in expected.techniques]
+        assert table["Status"].tolist() == [t.status for t in expected.techniques]
+        assert label == "ATT&CK coverage: " + ", ".join(f"{n} {s}" for s, n in expected.counts().items())
+        by_id = table.set_index("ATT&CK")
+        if host == "web01":
+            assert by_id.loc["T1110.001", "Status"] == "fired"
+            assert "logon.password_guessing ×" in by_id.loc["T1110.001", "Fired"]
+        else:
+            assert not (demo_log_paths()[0] / "audit").exists() and demo_log_paths()[0].name == "app02"
+            assert "no data: no auditd events" in " ".join(table["Cannot run here (why)"])
+            assert "no auditd events" not in " ".join(table["Ran, no match"])
