@@ -64,6 +64,7 @@ DEFAULT_TABLES: Final = {
     "AzureNetworkAnalytics_CL": "AzureNetworkAnalytics_CL",
     "AuditLog_CL": "AuditLog_CL",
 }
+VM_CONNECTION: Final = "VMConnection"  # VM insights' connection table (a fixed Azure table name)
 _AUDIT_PATTERN = re.compile(r"audit", re.IGNORECASE)
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -313,7 +314,7 @@ class LogAnalyticsSource:
             present.add(ALERTS.name)
         if self.table_names["Heartbeat"] in found:
             present.add(HEARTBEAT.name)
-        if self.table_names["AzureNetworkAnalytics_CL"] in found:
+        if self.table_names["AzureNetworkAnalytics_CL"] in found or VM_CONNECTION in found:
             present.add(FLOWS.name)
         audit = self._find_audit_table(found)
         if audit:  # its user records give logons, sudo and account changes too
@@ -528,7 +529,36 @@ class LogAnalyticsSource:
         return self._host_rows("heartbeat", HEARTBEAT, host, tr, "heartbeat_table")
 
     def network_flows(self, host: str, tr: TimeRange) -> pd.DataFrame:
-        return self._host_rows("network_flows", FLOWS, host, tr, "flow_table")
+        """Traffic Analytics flows (``network_flows.kql``) and VM insights' VMConnection rows, by time.
+
+        VMConnection is asked only once the workspace's tables are known (``tables()``, which
+        the app runs first) and hold it; Traffic Analytics unless they are known to lack it.
+        """
+        if not host:
+            return FLOWS.empty()
+        validate_host(host)
+        known = self._present
+        parts = []
+        if known is None or self.table_names["AzureNetworkAnalytics_CL"] in known:
+            parts.append(self._host_rows("network_flows", FLOWS, host, tr, "flow_table"))
+        if known is not None and VM_CONNECTION in known:
+            parts.append(self.vm_connection_flows(host, tr))
+        if not parts:
+            return FLOWS.empty()
+        if len(parts) == 1:
+            return parts[0]
+        nonempty = [f for f in parts if len(f)]
+        out = (
+            conform(pd.concat(nonempty, ignore_index=True), FLOWS).sort_values("TimeGenerated", kind="stable")
+            if nonempty
+            else FLOWS.empty()
+        )
+        out = out.reset_index(drop=True)
+        for key in ("truncated", "partial"):
+            notes = [f.attrs[key] for f in parts if f.attrs.get(key)]
+            if notes:
+                out.attrs[key] = "; ".join(dict.fromkeys(notes))
+        return out
 
     def sigma_rows(self, kql: str, tr: TimeRange) -> pd.DataFrame:
         """Syslog rows matching one Sigma rule, from :meth:`hunting.sigma.kql.KqlRule.query` (the
