@@ -247,11 +247,17 @@ def _syslog_reason(data: HuntData, service: str | None) -> str:
     return f"no data: no syslog lines of service {service} ({wanted}) for {data.host} in this range"
 
 
-def _sigma_reason(data: HuntData, rule: ConvertedRule) -> str:
-    if rule.table == "sigma_syslog":
-        return _syslog_reason(data, rule.rule.logsource.service)
-    frames = _SIGMA_TABLE_NEEDS.get(rule.table)
-    return _no_data(data, frames) if frames else f"not run: table {rule.table} unknown"
+def _sigma_reason(data: HuntData, rule: ConvertedRule, seen: dict[tuple[str, str], str]) -> str:
+    """Why ``rule`` cannot run on ``data`` ("" when it can); ``seen`` caches it per table and service."""
+    service = str(rule.rule.logsource.service or "") if rule.table == "sigma_syslog" else ""
+    key = (rule.table, service)
+    if key not in seen:
+        frames = _SIGMA_TABLE_NEEDS.get(rule.table)
+        if rule.table == "sigma_syslog":
+            seen[key] = _syslog_reason(data, service or None)
+        else:
+            seen[key] = _no_data(data, frames) if frames else f"not run: table {rule.table} unknown"
+    return seen[key]
 
 
 @lru_cache(maxsize=256)
@@ -291,12 +297,13 @@ def _sigma_rules(data: HuntData, rules: RuleSet, skipped: Sequence[Skipped]) -> 
     out: list[_Rule] = []
     untagged = 0
     loaded = set()
+    seen: dict[tuple[str, str], str] = {}
     for r in rules.rules:
         loaded.add(r.rule_id)
         if not r.techniques:
             untagged += 1
             continue
-        reason = f"not run: {failed[r.rule_id]}" if r.rule_id in failed else _sigma_reason(data, r)
+        reason = f"not run: {failed[r.rule_id]}" if r.rule_id in failed else _sigma_reason(data, r, seen)
         out.append(_Rule(SIGMA, f"sigma:{r.rule_id}", r.title, r.techniques, not reason, reason))
     for s in skipped:
         # Only rules that were read and parsed (they have an id) but cannot run; a duplicate id
