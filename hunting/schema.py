@@ -309,7 +309,10 @@ def _numeric(values: pd.Series, kind: str) -> pd.Series:
     if kind == INT:
         floats = num.astype("float64")
         num = num.where(floats.abs() <= _INT64_MAX)
-        if not pd.api.types.is_integer_dtype(num.dtype):
+        if pd.api.types.is_float_dtype(num.dtype):
+            # what the per-value check below keeps of floats (|int(v)| <= 2**63 - 1), vectorised
+            num = num.where(floats.abs() < 2.0**63)
+        elif not pd.api.types.is_integer_dtype(num.dtype):
             # an object column can hold Python ints beyond 64 bits: drop those, keep the rest exact
             num = num.map(lambda v: v if v is None or pd.isna(v) or abs(int(v)) <= _INT64_MAX else None)
             num = pd.to_numeric(num, errors="coerce")

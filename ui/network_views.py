@@ -20,6 +20,7 @@ import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
 from hunting.analysis.geo import asn_summary, geolocate, whois_rdap
+from hunting.analysis.iocs import extract_iocs
 from hunting.analysis.network import (
     IOC_COLUMNS,
     IocSource,
@@ -62,6 +63,14 @@ MAX_LOOKUPS: Final = 500
 # --- cached analysis --------------------------------------------------------------------------
 
 
+@shared_cache("Finding IoCs in messages…")
+def syslog_iocs(spec: SourceSpec, host: str, start: datetime, end: datetime) -> pd.DataFrame:
+    """IoCs in the syslog messages of host and range (``extract_iocs``), read once for the
+    Network page (its addresses) and the IoCs page (everything)."""
+    frame = fetch(spec, "syslog", host, start, end).reset_index(drop=True)
+    return extract_iocs(frame, ["SyslogMessage"])
+
+
 @dataclass(frozen=True)
 class NetworkData:
     syslog: pd.DataFrame
@@ -83,7 +92,8 @@ def network_data(spec: SourceSpec, host: str, start: datetime, end: datetime) ->
             errors.append(f"{table.name}: {exc}")
             frames[method] = table.empty()
     syslog, flows = frames["syslog"], frames["network_flows"]
-    mentions = syslog_ips(syslog)
+    occ = syslog_iocs(spec, host, start, end) if len(syslog) else None  # empty when the fetch failed
+    mentions = syslog_ips(syslog, occurrences=occ)
     return NetworkData(
         syslog=syslog,
         flows=flows,
@@ -130,7 +140,9 @@ def ioc_data(spec: SourceSpec, host: str, start: datetime, end: datetime, tables
             errors.append(f"{name}: {exc}")
             frame = table.empty()
         frames[name] = frame.reset_index(drop=True)
-        sources.append(IocSource(name, frames[name], columns))
+        shared = (method, columns) == ("syslog", ("SyslogMessage",)) and len(frame)
+        pre = syslog_iocs(spec, host, start, end) if shared else None
+        sources.append(IocSource(name, frames[name], columns, pre))
     occ = collect_iocs(sources)
     return IocData(occ, ioc_overview(occ), frames, {k: len(v) for k, v in frames.items()}, tuple(errors))
 

@@ -366,17 +366,23 @@ def _column_iocs(text: pd.Series) -> list[tuple[int, int, str, str]]:
     triggers = [text.str.contains(trigger, regex=True).tolist() for _, trigger, _ in _CANDIDATES]
     found: list[tuple[int, int, str, str]] = []
     seen: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    # A row's IoCs depend on its text alone (the triggers too): each distinct text is read once
+    # (a busy host repeats its cron, sshd and daemon lines many times).
+    by_text: dict[str, list[tuple[str, str]]] = {}
     for pos, value, *kinds in zip(text.index, text.tolist(), *triggers, strict=True):
         if not any(kinds):
             continue
-        order = 0
-        for _, kind, cand in _row_candidates(value, kinds):
-            iocs = seen.get((kind, cand))
-            if iocs is None:
-                iocs = seen[(kind, cand)] = _validate(kind, cand)
-            for ioc_type, ioc in iocs:
-                found.append((pos, order, ioc_type, ioc))
-                order += 1
+        row = by_text.get(value)
+        if row is None:
+            row = []
+            for _, kind, cand in _row_candidates(value, kinds):
+                iocs = seen.get((kind, cand))
+                if iocs is None:
+                    iocs = seen[(kind, cand)] = _validate(kind, cand)
+                row.extend(iocs)
+            by_text[value] = row
+        for order, (ioc_type, ioc) in enumerate(row):
+            found.append((pos, order, ioc_type, ioc))
     return found
 
 

@@ -132,12 +132,16 @@ _V6_TOKEN: Final = re.compile(r"[0-9A-Fa-f:.]+")
 # --- addresses in syslog ----------------------------------------------------------------------
 
 
-def syslog_ips(syslog: pd.DataFrame) -> pd.DataFrame:
-    """Addresses named in each syslog message (see :data:`IP_MENTIONS`), in row order."""
+def syslog_ips(syslog: pd.DataFrame, *, occurrences: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Addresses named in each syslog message (see :data:`IP_MENTIONS`), in row order.
+
+    ``occurrences``: ``extract_iocs(syslog, ["SyslogMessage"])`` when the caller has it
+    already (the IoCs page reads the same messages), else computed here.
+    """
     if syslog.empty:
         return IP_MENTIONS.empty()
     syslog = syslog.reset_index(drop=True)
-    occ = extract_iocs(syslog, ["SyslogMessage"])
+    occ = extract_iocs(syslog, ["SyslogMessage"]) if occurrences is None else occurrences
     occ = occ[occ["IocType"].isin(IP_TYPES)].drop_duplicates(["Row", "Value"])
     if occ.empty:
         return IP_MENTIONS.empty()
@@ -406,6 +410,8 @@ class IocSource:
     table: str
     frame: pd.DataFrame
     columns: tuple[str, ...]
+    # extract_iocs(frame, columns) when the caller has it already (shared by two pages)
+    occurrences: pd.DataFrame | None = None
 
 
 def collect_iocs(sources: Iterable[IocSource]) -> pd.DataFrame:
@@ -419,7 +425,7 @@ def collect_iocs(sources: Iterable[IocSource]) -> pd.DataFrame:
         if src.frame.empty or not cols:
             continue
         frame = src.frame.reset_index(drop=True)
-        occ = extract_iocs(frame, cols)
+        occ = extract_iocs(frame, cols) if src.occurrences is None else src.occurrences
         if occ.empty:
             continue
         occ = occ.copy()

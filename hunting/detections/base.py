@@ -253,6 +253,8 @@ class _Ctx:
     specs: Mapping[str, DetectionSpec]
     risky: Sequence[RiskRule]
     sessions: _Sessions
+    # Results shared by one pass's detectors (the command detectors' rule hits).
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def host(self) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -52,31 +52,61 @@ class _Cmd:
     suspicious_exe: bool = False
 
 
-def _commands(ctx: _Ctx) -> list[_Cmd]:
-    out: list[_Cmd] = []
+def _commands(ctx: _Ctx) -> tuple[pd.Series, Callable[[Iterable[int]], dict[int, _Cmd]]]:
+    """Every command line to check, as text (audit process starts, then sudo, then cron), and a
+    builder of the :class:`_Cmd` of given positions.
+
+    Why a builder: a busy host has hundreds of thousands of process starts and a handful of
+    rule hits; evidence (raw line, session, user) is looked up only for the rows that hit.
+    """
     procs = ctx.data.processes
     if len(procs):
-        dirs = [str(d) for d in ctx.specs["process.suspicious_path"].param("dirs")]
-        in_tmp, hidden = _suspicious_exe(procs["Exe"], dirs)
-        raw = ctx.data.audit.drop_duplicates("EventId").set_index("EventId")["RawMessage"]
-        # A pid that exec'd a program from such a path: its wrapper (nohup, env ...) is covered too.
-        flagged = procs.loc[(in_tmp | hidden).to_numpy(), ["Computer", "Pid"]]
-        sus_pids = {
-            (str(c).lower(), int(p))
-            for c, p in zip(flagged["Computer"], flagged["Pid"], strict=True)
-            if pd.notna(p)
-        }
-        marks = [
-            pd.notna(p) and (str(c).lower(), int(p)) in sus_pids
-            for c, p in zip(procs["Computer"], procs["Pid"], strict=True)
-        ]
-        for r, sus in zip(procs.to_dict("records"), marks, strict=True):
-            if _s(r["Cmdline"]) is None:
-                continue
-            user = _s(r["LoginUser"]) if _s(r["LoginUser"]) not in (None, "unset") else _s(r["User"])
-            ses = f"ses {int(r['Ses'])}" if pd.notna(r["Ses"]) and int(r["Ses"]) not in UNSET_SES else None
-            out.append(
-                _Cmd(
+        cmd = procs["Cmdline"]
+        text = cmd.astype("string")
+        a_rows = np.flatnonzero((cmd.notna() & (text != "")).fillna(False).to_numpy(bool))
+    else:
+        text, a_rows = pd.Series([], dtype="string"), np.array([], dtype=np.int64)
+    su = conform(ctx.data.sudo, SUDO)
+    su = su[su["Command"].notna()]
+    cr = conform(ctx.data.cron, CRON)
+    cr = cr[(cr["Action"] == "run") & cr["Command"].notna()]
+    n_a, n_s = len(a_rows), len(su)
+    texts = pd.Series(
+        np.concatenate(
+            [
+                text.iloc[a_rows].to_numpy(dtype=object),
+                su["Command"].astype("string").to_numpy(dtype=object),
+                cr["Command"].astype("string").to_numpy(dtype=object),
+            ]
+        ),
+        dtype="string",
+    )
+
+    def build(positions: Iterable[int]) -> dict[int, _Cmd]:
+        want = sorted({int(p) for p in positions})
+        out: dict[int, _Cmd] = {}
+        audit_pos = [p for p in want if p < n_a]
+        sudo_pos = [p for p in want if n_a <= p < n_a + n_s]
+        cron_pos = [p for p in want if p >= n_a + n_s]
+        if audit_pos:
+            dirs = [str(d) for d in ctx.specs["process.suspicious_path"].param("dirs")]
+            in_tmp, hidden = _suspicious_exe(procs["Exe"], dirs)
+            raw = ctx.data.audit.drop_duplicates("EventId").set_index("EventId")["RawMessage"]
+            # A pid that exec'd a program from such a path: its wrapper (nohup, env ...) is covered too.
+            flagged = procs.loc[(in_tmp | hidden).to_numpy(), ["Computer", "Pid"]]
+            sus_pids = {
+                (str(c).lower(), int(p))
+                for c, p in zip(flagged["Computer"], flagged["Pid"], strict=True)
+                if pd.notna(p)
+            }
+            rows = procs.iloc[a_rows[audit_pos]].to_dict("records")
+            for pos, r in zip(audit_pos, rows, strict=True):
+                c, p = r["Computer"], r["Pid"]
+                sus = bool(pd.notna(p) and (str(c).lower(), int(p)) in sus_pids)
+                user = _s(r["LoginUser"]) if _s(r["LoginUser"]) not in (None, "unset") else _s(r["User"])
+                ses_v = r["Ses"]
+                ses = f"ses {int(ses_v)}" if pd.notna(ses_v) and int(ses_v) not in UNSET_SES else None
+                out[pos] = _Cmd(
                     r["TimeGenerated"],
                     str(r["Cmdline"]),
                     user,
@@ -86,36 +116,45 @@ def _commands(ctx: _Ctx) -> list[_Cmd]:
                     "audit",
                     sus,
                 )
-            )
-    su = conform(ctx.data.sudo, SUDO)
-    su = su[su["Command"].notna()]
-    ses = _sudo_sessions(ctx, su)
-    for r, s in zip(su.to_dict("records"), ses.tolist(), strict=True):
-        out.append(
-            _Cmd(
-                r["TimeGenerated"],
-                str(r["Command"]),
-                _s(r["Sudoer"]),
-                _s(s),
-                syslog_line(r),
-                r["ProcessID"],
-                "sudo",
-            )
-        )
-    cr = conform(ctx.data.cron, CRON)
-    for r in cr[(cr["Action"] == "run") & cr["Command"].notna()].to_dict("records"):
-        out.append(
-            _Cmd(
-                r["TimeGenerated"],
-                str(r["Command"]),
-                _s(r["User"]),
-                None,
-                syslog_line(r),
-                r["ProcessID"],
-                "cron",
-            )
-        )
-    return out
+        if sudo_pos:
+            picked = su.iloc[[p - n_a for p in sudo_pos]]
+            sessions = _sudo_sessions(ctx, picked)  # row by row: a subset gets the same sessions
+            for pos, r, s in zip(sudo_pos, picked.to_dict("records"), sessions.tolist(), strict=True):
+                out[pos] = _Cmd(
+                    r["TimeGenerated"],
+                    str(r["Command"]),
+                    _s(r["Sudoer"]),
+                    _s(s),
+                    syslog_line(r),
+                    r["ProcessID"],
+                    "sudo",
+                )
+        if cron_pos:
+            picked = cr.iloc[[p - n_a - n_s for p in cron_pos]]
+            for pos, r in zip(cron_pos, picked.to_dict("records"), strict=True):
+                out[pos] = _Cmd(
+                    r["TimeGenerated"],
+                    str(r["Command"]),
+                    _s(r["User"]),
+                    None,
+                    syslog_line(r),
+                    r["ProcessID"],
+                    "cron",
+                )
+        return out
+
+    return texts, build
+
+
+def _command_hits(ctx: _Ctx) -> tuple[pd.DataFrame, dict[int, _Cmd]]:
+    """Risky-rule hits on every command line and the commands that hit; once per pass (both
+    command detectors read them)."""
+    memo = ctx.memo.get("command_hits")
+    if memo is None:
+        texts, build = _commands(ctx)
+        hits = _risky_hits(ctx, texts) if len(texts) else _risky_hits(ctx, pd.Series([], dtype="string"))
+        memo = ctx.memo["command_hits"] = (hits, build(hits["Row"].tolist()) if len(hits) else {})
+    return memo
 
 
 @detector("command.risky")
@@ -134,10 +173,7 @@ def _command_findings(ctx: _Ctx, *, encoded: bool) -> list[Finding]:
     """Risky-rule hits on every command line; ``encoded`` picks the base64-payload ones or the others."""
     spec, enc = ctx.specs["command.risky"], ctx.specs["command.encoded_payload"]
     covered = {str(x) for x in spec.param("covered_by_process_path")}
-    cmds = _commands(ctx)
-    if not cmds:
-        return []
-    hits = _risky_hits(ctx, pd.Series([c.command for c in cmds], dtype="string"))
+    hits, cmds = _command_hits(ctx)
     if hits.empty:
         return []
     by_id = {r.id: r for r in ctx.risky}

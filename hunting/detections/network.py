@@ -100,7 +100,10 @@ def detect_shell_outbound(ctx: _Ctx) -> list[Finding]:
         return out
     outbound = flows[flows["FlowDirection"] == "O"]
     name = procs["Exe"].fillna("").str.replace(r"^.*/", "", regex=True)
-    cands = procs[name.isin(shells).to_numpy() & procs["Cmdline"].notna().to_numpy()]
+    # _remote_of needs "/dev/tcp|udp/" or an nc/ncat/netcat word: both hold "/dev/" or "nc"
+    cmd = procs["Cmdline"].astype("string")
+    maybe = (cmd.str.contains("/dev/", regex=False) | cmd.str.contains("nc", regex=False)).fillna(False)
+    cands = procs[name.isin(shells).to_numpy() & procs["Cmdline"].notna().to_numpy() & maybe.to_numpy(bool)]
     raw = audit.drop_duplicates("EventId").set_index("EventId")["RawMessage"]
     seen = set()
     for r in cands.to_dict("records"):

