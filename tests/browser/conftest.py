@@ -64,7 +64,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
+    deadline = time.time() + 180  # a loaded CI machine imports slowly
     while time.time() < deadline:
         try:
             if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
@@ -73,7 +73,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             time.sleep(0.5)
     else:
         proc.kill()
-        pytest.fail("streamlit did not become healthy within 60 s")
+        pytest.fail("streamlit did not become healthy within 180 s")
     yield url
     proc.terminate()
     try:
@@ -98,6 +98,7 @@ def browser() -> Iterator[object]:
 def page(browser: object) -> Iterator[object]:
     """A fresh page that records dialogs (alert/confirm) so tests can assert none fired."""
     context = browser.new_context(viewport={"width": 1500, "height": 1100})  # type: ignore[attr-defined]
+    context.set_default_timeout(STEP_TIMEOUT)
     pg = context.new_page()
     pg.dialogs = []  # type: ignore[attr-defined]
     pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))  # type: ignore[attr-defined]
@@ -105,12 +106,36 @@ def page(browser: object) -> Iterator[object]:
     context.close()
 
 
-def wait_for_app(page: object, timeout: float = 90_000) -> None:
-    """Wait until the script run is over (the status widget disappears)."""
-    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)  # type: ignore[attr-defined]
-    page.wait_for_timeout(500)  # type: ignore[attr-defined]
-    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout)  # type: ignore[attr-defined]
-    page.wait_for_timeout(300)  # type: ignore[attr-defined]
+# A loaded 2-core CI machine (several test runs at once) takes minutes for a first page visit
+# (parsing, detections); every wait is on a condition, these are only the upper bounds.
+LOAD_TIMEOUT = 300_000
+STEP_TIMEOUT = 120_000
+BUSY = '[data-testid="stStatusWidget"], [data-testid="stSpinner"], [data-testid="stSkeleton"]'
+_IDLE = """([busy, settle, key]) => {
+    if (!document.querySelector('[data-testid="stApp"]') || document.querySelector(busy)) {
+        window[key] = null;
+        return false;
+    }
+    window[key] = window[key] || performance.now();
+    return performance.now() - window[key] >= settle;
+}"""
+
+
+def wait_for_app(page: object, timeout: float = LOAD_TIMEOUT, settle: float = 1500) -> None:
+    """Wait until the script run is over: no "Running" status widget, no spinner (the shared
+    caches' "Running the detections…") and no skeleton, continuously for ``settle`` ms (a
+    rerun triggered by a click may not have shown its status widget yet)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    key = f"__idle_{time.monotonic_ns()}"
+    try:
+        page.wait_for_function(_IDLE, arg=[BUSY, settle, key], polling=100, timeout=timeout)  # type: ignore[attr-defined]
+    except PlaywrightTimeout:
+        busy = page.evaluate(  # type: ignore[attr-defined]
+            "busy => Array.from(document.querySelectorAll(busy)).map(e => e.dataset.testid + ': ' + e.innerText.slice(0, 80))",
+            BUSY,
+        )
+        raise AssertionError(f"the app was still busy after {timeout / 1000:.0f} s: {busy}") from None
 
 
 def screenshot(page: object, name: str) -> Path:

@@ -1,44 +1,82 @@
 """Issue 14 in a real browser: the sessions table, the process tree's default and session scopes,
-the Findings page, and the tree's dark canvas. Screenshots go to docs/screenshots/ (README)."""
+the Findings page, and the tree's dark canvas. Screenshots go to docs/screenshots/ (README).
+
+Every screenshot is taken once the page is drawn, never after a fixed sleep: the script run is
+over (no status widget, no spinner such as Findings' "Running the detections and Sigma rules…"),
+the headings the README caption names are on the page, data grids have drawn their canvas and
+vis-network has built its nodes.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from hunting.demo.scenario import demo_manifest
-from tests.browser.conftest import wait_for_app
+from tests.browser.conftest import STEP_TIMEOUT, wait_for_app
 
 pytestmark = pytest.mark.browser
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 WEB = "host=web01&range=7d"
+SPINNER_TEXTS = ("Running the detections", "Running…", "Please wait")
 
 
-def _shot(page, name: str) -> None:
+def _settled(page: Any) -> None:
+    """Nothing is still being computed or laid out: no spinner text anywhere in the main area,
+    fonts loaded, and two animation frames drawn since (so the last layout is painted)."""
+    wait_for_app(page)
+    main = page.locator('[data-testid="stMain"]')
+    for text in SPINNER_TEXTS:
+        assert main.get_by_text(text).count() == 0, f"still computing: {text!r}"
+    page.evaluate(
+        "() => document.fonts.ready.then(() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))))"
+    )
+
+
+def _shot(page: Any, name: str) -> None:
+    _settled(page)
     DOCS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(DOCS / f"{name}.png"), full_page=False)
 
 
-def _tree_frame(page):
-    frame = page.locator('iframe[srcdoc*="vis-network"], iframe[srcdoc*="mynetwork"]').first
-    frame.wait_for(timeout=90_000)
-    frame.scroll_into_view_if_needed()
-    page.wait_for_timeout(2500)  # vis-network lays out and fits
-    return frame
+def _grids_drawn(page: Any, at_least: int = 1) -> None:
+    """Glide data grids (st.dataframe) draw into a canvas once their data arrived."""
+    page.wait_for_function(
+        "n => document.querySelectorAll('[data-testid=\"stDataFrame\"] canvas').length >= n",
+        arg=at_least,
+        timeout=STEP_TIMEOUT,
+    )
+
+
+def _tree_frame(page: Any) -> Any:
+    """The pyvis iframe once vis-network has built its nodes (hierarchical layout, physics off:
+    the drawing is final once the network object holds them)."""
+    frame_el = page.locator('iframe[srcdoc*="vis-network"], iframe[srcdoc*="mynetwork"]').first
+    frame_el.wait_for()
+    frame_el.scroll_into_view_if_needed()
+    frame = frame_el.element_handle().content_frame()
+    frame.wait_for_function(
+        "() => typeof network === 'object' && network && Object.keys(network.body.nodes).length > 0"
+        " && document.querySelector('canvas')",
+        timeout=STEP_TIMEOUT,
+    )
+    return frame_el
 
 
 def test_logons_sessions_table_flagged_first(app_url: str, page) -> None:
     page.goto(f"{app_url}/Logons?{WEB}")
     wait_for_app(page)
     heading = page.get_by_role("heading", name="Logon sessions")
+    heading.wait_for()
     heading.scroll_into_view_if_needed()
     caption = page.get_by_text("system session(s) (cron, sudo, systemd) left out")
     caption.wait_for()
     assert "flagged, listed first" in caption.inner_text()
     page.get_by_text("Include system sessions").wait_for()
+    _grids_drawn(page)
     heading.evaluate("e => e.scrollIntoView({block: 'start'})")
-    page.wait_for_timeout(800)
     _shot(page, "logons_sessions_web01")
     assert page.dialogs == []
 
@@ -46,11 +84,11 @@ def test_logons_sessions_table_flagged_first(app_url: str, page) -> None:
 def test_process_tree_default_scope_draws(app_url: str, page) -> None:
     page.goto(f"{app_url}/Process_trees?{WEB}")
     wait_for_app(page)
+    page.get_by_role("heading", name="Process trees", exact=True).wait_for()
     frame = _tree_frame(page)
     assert page.get_by_text("too many to draw").count() == 0
     assert "Colour = executable" in (frame.get_attribute("srcdoc") or "")
     page.get_by_text("Drawing ").first.evaluate("e => e.scrollIntoView({block: 'start'})")
-    page.wait_for_timeout(500)
     _shot(page, "process_tree_default_web01")
     assert page.dialogs == []
 
@@ -59,9 +97,9 @@ def test_process_tree_session_scope(app_url: str, page) -> None:
     ses = demo_manifest().truth["logon_session"]
     page.goto(f"{app_url}/Process_trees?{WEB}&session=ses%20{ses}")
     wait_for_app(page)
+    page.get_by_role("heading", name="Process trees", exact=True).wait_for()
     _tree_frame(page)
     page.get_by_text("Drawing ").first.evaluate("e => e.scrollIntoView({block: 'start'})")
-    page.wait_for_timeout(500)
     _shot(page, "process_tree_session_web01")
     assert page.dialogs == []
 
@@ -69,16 +107,21 @@ def test_process_tree_session_scope(app_url: str, page) -> None:
 def test_findings_page(app_url: str, page) -> None:
     page.goto(f"{app_url}/Findings?{WEB}")
     wait_for_app(page)
-    page.get_by_role("heading", name="Findings").first.wait_for()
-    page.wait_for_timeout(800)
-    body = page.locator('[data-testid="stMain"]').inner_text()
+    main = page.locator('[data-testid="stMain"]')
+    # the detections ran: the findings table, their evidence and the attack timeline are drawn
+    for heading in ("Findings", "Export", "Evidence", "Attack timeline"):
+        main.get_by_role("heading", name=heading, exact=True).first.wait_for()
+    _grids_drawn(page, 2)  # the findings table and the first timeline group
+    body = main.inner_text()
     assert not any(ch in body for ch in "🔴🟠⚪")  # Material icons, not emoji
+    page.evaluate("() => window.scrollTo(0, 0)")
     _shot(page, "findings_web01")
     assert page.dialogs == []
 
 
 def test_process_tree_dark_canvas_in_dark_theme(app_url: str, browser) -> None:
     context = browser.new_context(viewport={"width": 1500, "height": 1100}, color_scheme="dark")
+    context.set_default_timeout(STEP_TIMEOUT)
     page = context.new_page()
     try:
         page.goto(f"{app_url}/Process_trees?{WEB}")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from hunting.demo.scenario import demo_manifest
-from tests.browser.conftest import screenshot, wait_for_app
+from tests.browser.conftest import STEP_TIMEOUT, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +41,10 @@ def test_logons_page_shows_chart_and_offline_map(app_url: str, page) -> None:
     page.get_by_text("Where logons came from").scroll_into_view_if_needed()
     # the world map is an Altair chart drawn offline (no tiles, no Leaflet from a CDN)
     page.get_by_role("tab", name="World map", exact=True).wait_for()
-    page.wait_for_timeout(1500)
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]').length >= 4",
+        timeout=STEP_TIMEOUT,
+    )
     assert _charts(page) >= 4
     page.get_by_text("Brute force").scroll_into_view_if_needed()
     page.get_by_text("Rule applied").wait_for()
@@ -80,12 +83,12 @@ def _off_app(page: Any, app_url: str) -> list[str]:
 
 def _map_frame(page: Any) -> Any:
     page.get_by_role("tab", name="Interactive map").click()
-    page.locator('iframe[title="streamlit_folium.st_folium"]').first.wait_for(timeout=30_000)
+    page.locator('iframe[title="streamlit_folium.st_folium"]').first.wait_for(timeout=STEP_TIMEOUT)
     frame = next(f for f in page.frames if "streamlit_folium" in f.url)
     # Leaflet's global comes from the app's /app/static/leaflet/leaflet.js (1.9.4, see static/SOURCE.md)
-    frame.wait_for_function("window.L && window.L.version === '1.9.4'", timeout=30_000)
+    frame.wait_for_function("window.L && window.L.version === '1.9.4'", timeout=STEP_TIMEOUT)
     frame.wait_for_function(
-        "document.querySelectorAll('.leaflet-overlay-pane path').length > 177", timeout=30_000
+        "document.querySelectorAll('.leaflet-overlay-pane path').length > 177", timeout=STEP_TIMEOUT
     )
     return frame
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import screenshot, wait_for_app
+from tests.browser.conftest import STEP_TIMEOUT, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +31,7 @@ def test_network_page_offline_map(app_url: str, page) -> None:
     page.get_by_text("Owners and locations").scroll_into_view_if_needed()
     page.get_by_role("tab", name="World map", exact=True).wait_for()
     page.locator(DRAWN).first.wait_for()
-    page.wait_for_function(f"document.querySelectorAll('{CHART}').length >= 3", timeout=30_000)
+    page.wait_for_function(f"document.querySelectorAll('{CHART}').length >= 3", timeout=STEP_TIMEOUT)
     page.wait_for_timeout(1500)
     # charts in page order: flows by protocol, flows over time, the world map
     world = page.locator(CHART).nth(2)
@@ -51,7 +51,7 @@ def test_iocs_page_lookup_with_demo_feed(app_url: str, page) -> None:
     page.get_by_text("using the demo's threat feed file by default").wait_for()
     page.get_by_role("button", name="Look up").first.click()
     wait_for_app(page)
-    page.get_by_text("hit(s) in").first.wait_for(timeout=30_000)
+    page.get_by_text("hit(s) in").first.wait_for(timeout=STEP_TIMEOUT)
     text = page.get_by_text("hit(s) in").first.inner_text()
     assert not text.startswith("0 hit"), text
     page.get_by_role("button", name="Download IoCs (CSV)").wait_for()

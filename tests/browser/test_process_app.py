@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from hunting.demo.scenario import demo_manifest
-from tests.browser.conftest import screenshot, wait_for_app
+from tests.browser.conftest import STEP_TIMEOUT, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +21,9 @@ NODE_LABELS = "() => nodes.get().map(n => n.label)"
 
 def _tree_frame(page: Any) -> Any:
     """The pyvis iframe once vis-network (inlined, offline) has drawn its canvas."""
-    page.frame_locator('[data-testid="stIFrame"]').first.locator("canvas").first.wait_for(timeout=60_000)
+    page.frame_locator('[data-testid="stIFrame"]').first.locator("canvas").first.wait_for(
+        timeout=STEP_TIMEOUT
+    )
     frame = next(f for f in page.frames if f != page.main_frame and f.evaluate("typeof nodes") == "object")
     return frame
 
@@ -107,7 +109,7 @@ def test_application_activity_sudo(app_url: str, page: Any) -> None:
     page.wait_for_timeout(800)
     assert chart.screenshot() != before
     screenshot(page, "application_activity_sudo_brushed")
-    page.locator('[data-testid="stIFrame"]').first.wait_for(timeout=60_000)
+    page.locator('[data-testid="stIFrame"]').first.wait_for(timeout=STEP_TIMEOUT)
     _tree_canvas(page)
     page.get_by_text("Its process trees (auditd)").scroll_into_view_if_needed()
     screenshot(page, "application_activity_sudo_web01")

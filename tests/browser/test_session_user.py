@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import screenshot, wait_for_app
+from tests.browser.conftest import STEP_TIMEOUT, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +25,8 @@ def test_session_detail_page_renders(app_url: str, page) -> None:
     page.get_by_role("heading", name="sudo", exact=True).scroll_into_view_if_needed()
     # timeline and sudo frequency (the page may still be drawing lower sections)
     page.wait_for_function(
-        "() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]').length >= 2", timeout=60_000
+        "() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]').length >= 2",
+        timeout=STEP_TIMEOUT,
     )
     page.get_by_role("heading", name="Raw messages").scroll_into_view_if_needed()
     screenshot(page, "session_detail_web01_raw")
@@ -39,8 +40,12 @@ def test_user_activity_page_renders(app_url: str, page) -> None:
     page.get_by_role("heading", name="Logon timeline").wait_for()
     page.locator(_CHART).first.wait_for()
     page.get_by_role("heading", name="Where the logons came from").scroll_into_view_if_needed()
-    page.wait_for_timeout(1000)
-    assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 3  # timeline, by process, map
+    # timeline, by process, map: the lower sections may still be drawing, so wait for the third
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]').length >= 3",
+        timeout=STEP_TIMEOUT,
+    )
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 3
     page.get_by_role("heading", name="sudo commands").scroll_into_view_if_needed()
     screenshot(page, "user_activity_web01_deploy")
     assert "user=deploy" in page.url
