@@ -17,6 +17,8 @@ $(VENV)/.installed: requirements.txt
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	# Sigma -> KQL (tests/sigma/test_sigma_kql.py): declares pysigma<2 but works with 2.0.1
+	$(PY) -m pip install --quiet --no-deps pysigma-backend-kusto==1.0.1
 	touch $@
 
 install: $(VENV)/.installed

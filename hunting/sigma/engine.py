@@ -3,9 +3,9 @@
 Why this way: the host's rows come from the source (``syslog``/``audit_events``, so local files
 and Log Analytics frames alike), are registered in a private in-memory DuckDB connection as the
 three ``sigma_*`` relations the pipeline names, and the rules' SQL (SigmaHQ's SQLite backend in
-DuckDB spelling, see :mod:`hunting.sigma.backend`) runs on them: **one pass per table**, every
-rule of that table a boolean column of the same scan, so 120 process rules cost one read of the
-process table. DuckDB evaluates LIKE/ILIKE in linear time and its regular expressions are RE2,
+DuckDB spelling, see :mod:`hunting.sigma.backend`) runs on them: **one query per table** (the
+rules' conditions as a UNION ALL over that table's distinct rows, ILIKE on a column lowered once,
+see :func:`_lowered`). DuckDB evaluates LIKE/ILIKE in linear time and its regular expressions are RE2,
 so attacker-controlled log text cannot make a rule's pattern backtrack. Only rule text (trusted
 files) is part of the SQL; host and time range select the rows before, through the source's own
 bound-parameter queries.
@@ -29,9 +29,11 @@ auditd and process rules, on the rows fetched for the hunt. :class:`SigmaStatus`
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Final
 
 import duckdb
@@ -125,6 +127,32 @@ _CACHE: dict[tuple[str, str], _Cache] = {}
 _CACHE_LOCK: Final = threading.Lock()
 
 
+# A rule's "<column> ILIKE '<literal>'" (outside string literals; not "ILIKE '...' || other"):
+# rewritten to "<lowered column> LIKE lower('<literal>')" over a column lowered once per table.
+# DuckDB's ILIKE is lower() of both sides then LIKE, so the match is the same; but LIKE with a
+# constant '%x%' / 'x%' / '%x' pattern becomes contains/prefix/suffix, and the text is lowered
+# once instead of once per rule (measured on the 1M-line bench host: Syslog rules 2.0 s -> 0.8 s).
+_ILIKE: Final = re.compile(
+    r"'(?:[^']|'')*'"  # a string literal: skipped whole, so nothing inside one is rewritten
+    r"|(?<![\w`\"])(?!(?:NOT|AND|OR)\b)(`?)([A-Za-z_][A-Za-z0-9_]*)\1 ILIKE ('(?:[^']|'')*')(?!\s*\|\|)"
+)
+_LOWER_PREFIX: Final = "_lower_"
+
+
+@lru_cache(maxsize=4096)
+def _lowered(condition: str) -> tuple[str, frozenset[str]]:
+    """``condition`` with ILIKE on columns as LIKE on lowered columns, and the columns lowered."""
+    cols: set[str] = set()
+
+    def sub(m: re.Match[str]) -> str:
+        if m.group(2) is None:
+            return m.group(0)
+        cols.add(m.group(2))
+        return f'"{_LOWER_PREFIX}{m.group(2)}" LIKE lower({m.group(3)})'
+
+    return _ILIKE.sub(sub, condition), frozenset(cols)
+
+
 def _empty_procs() -> pd.DataFrame:
     procs = pd.DataFrame(
         {c: pd.Series(dtype="string") for c in ("Computer", "Exe", "Cmdline", "Cwd", "User")}
@@ -199,13 +227,14 @@ class SigmaTables:
             return pd.Series(self.proc_rows.index), _keys(self.proc_rows[self.proc_cols])
         return self.records["_row"], _keys(self.records["rec"])
 
-    def _register_unique(self, table: str, unique: pd.Series) -> None:
-        """The table ``table`` holding one row per key in ``unique`` (``_row`` = position)."""
+    def _register_unique(self, table: str, unique: pd.Series, lowered: frozenset[str] = frozenset()) -> None:
+        """The table ``table`` holding one row per key in ``unique`` (``_row`` = position), with a
+        lowered copy of each column in ``lowered`` (see :func:`_lowered`)."""
         self.con.execute(f"DROP TABLE IF EXISTS {table}")
         if table == "sigma_auditd":
             recs = self.records["rec"].iloc[unique.index].to_numpy()
             self.con.register("recs", pd.DataFrame({"_row": range(len(unique)), "rec": recs}))
-            self.con.execute(f"CREATE TEMP TABLE {table} AS " + _auditd_sql(self.rules.fields(table)))
+            self._create(table, _auditd_sql(self.rules.fields(table)), lowered)
             self.con.unregister("recs")
             return
         if table == "sigma_syslog":
@@ -218,13 +247,18 @@ class SigmaTables:
         for c in set(self.rules.fields(table)) - set(first.columns) - {FULLTEXT}:
             first[c] = pd.Series([None] * len(first), dtype="string")  # pragma: no cover - load rejects these
         self.con.register("u", first)
-        self.con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM u")
+        self._create(table, "SELECT * FROM u", lowered)
         self.con.unregister("u")
+
+    def _create(self, table: str, select: str, lowered: frozenset[str]) -> None:
+        extra = "".join(f', lower(CAST("{c}" AS VARCHAR)) AS "{_LOWER_PREFIX}{c}"' for c in sorted(lowered))
+        self.con.execute(f"CREATE TEMP TABLE {table} AS SELECT *{extra} FROM ({select}) src")
 
     def _match_unique(self, table: str, rules: Sequence[ConvertedRule]) -> dict[int, list[str]]:
         """Positions of the registered unique table matching each rule (one query; duckdb.Error)."""
         sql = " UNION ALL ".join(
-            f"SELECT _row, {i} AS r FROM {table} WHERE {r.condition}" for i, r in enumerate(rules)
+            f"SELECT _row, {i} AS r FROM {table} WHERE {_lowered(r.condition)[0]}"
+            for i, r in enumerate(rules)
         )
         out: dict[int, list[str]] = {}
         with self.lock:
@@ -248,7 +282,8 @@ class SigmaTables:
         new = new[~new.duplicated()]
         if len(new):
             with self.lock:
-                self._register_unique(table, new)
+                lowered = frozenset().union(*(_lowered(r.condition)[1] for r in rules))
+                self._register_unique(table, new, lowered)
                 hits = self._match_unique(table, rules)
             keys_new = new.tolist()
             with _CACHE_LOCK:

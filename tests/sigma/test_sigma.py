@@ -100,3 +100,35 @@ def test_regex_rules_are_linear_on_hostile_text(tmp_path: Path) -> None:
     run = sigma_run(src, row.Computer, tr, load_rules([tmp_path]))
     assert time.perf_counter() - start < 30  # a backtracking engine would not finish
     assert run.matched_rows == {"44444444-4444-4444-4444-444444444444": 0}
+
+
+def test_ilike_on_lowered_columns_matches_like_ilike() -> None:
+    """The engine's speed-up (ILIKE -> LIKE on a column lowered once) gives DuckDB's ILIKE
+    answer on mixed-case, non-ASCII and LIKE-metacharacter text, and leaves string literals and
+    ``ILIKE '...' || column`` alone."""
+    import duckdb
+
+    from hunting.sigma.engine import _lowered
+
+    texts = ["İSTANBUL Straße", "istanbul STRASSE", "a_b", "aXb", "100%", "c:\\tmp\\_x", "ÀÉÎ õü", "", None]
+    conditions = [
+        "_text ILIKE '%straße%'",
+        "_text ILIKE '%İstanbul%'",
+        "_text ILIKE 'a\\_b' ESCAPE '\\'",
+        "_text ILIKE 'a_b'",
+        "_text ILIKE '%\\%' ESCAPE '\\'",
+        "_text ILIKE '%\\\\\\_x' ESCAPE '\\'",
+        "_text ILIKE '%àéî%' AND NOT COALESCE((_text ILIKE '%Õ%'), false)",
+        "_text = 'x ILIKE ''y''' OR _text ILIKE '%' || 'B'",
+    ]
+    con = duckdb.connect(":memory:")
+    con.execute("CREATE TABLE t AS SELECT unnest(?) AS _text", [texts])
+    con.execute('CREATE TABLE l AS SELECT *, lower("_text") AS "_lower__text" FROM t')
+    for cond in conditions:
+        fast, cols = _lowered(cond)
+        want = con.execute(f"SELECT _text FROM t WHERE {cond} ORDER BY 1").fetchall()
+        got = con.execute(f"SELECT _text FROM l WHERE {fast} ORDER BY 1").fetchall()
+        assert got == want, (cond, fast)
+        assert ("ILIKE" in fast) == ("||" in cond) and cols <= {"_text"}
+    # the literal's own text is never rewritten, and the concatenated pattern keeps ILIKE
+    assert _lowered(conditions[-1])[0] == conditions[-1]
