@@ -82,7 +82,7 @@ class LocalSource:
             "table_rows", identifiers={"table": table.name}, host=host, start=tr.start, end=tr.end,
             limit=min(limit or MAX_ROWS, MAX_ROWS),
         )  # fmt: skip
-        df = conform(self.store.query(text, params), table)
+        df = conform(self.store.rows(text, params), table)
         if len(df) >= MAX_ROWS:
             df.attrs["truncated"] = f"only the first {MAX_ROWS:,} rows are shown; narrow the time range"
         return df
@@ -97,7 +97,7 @@ class LocalSource:
             "pam_session_lines", host=host, start=tr.start, end=tr.end,
             opened=SESSION_MARKS[0], closed=SESSION_MARKS[1], limit=MAX_ROWS,
         )  # fmt: skip
-        df = conform(self.store.query(text, params), SYSLOG)
+        df = conform(self.store.rows(text, params), SYSLOG)
         if len(df) >= MAX_ROWS:
             df.attrs["truncated"] = f"only the first {MAX_ROWS:,} rows are shown; narrow the time range"
         return df
@@ -148,7 +148,7 @@ class LocalSource:
 
     def host_users(self, host: str) -> pd.DataFrame:
         text, params = sql("host_users", host=host)
-        return conform(self.store.query(text, params), HOST_USERS)
+        return conform(self.store.rows(text, params), HOST_USERS)
 
     def ingest_report(self) -> list[FileAccount]:
         return list(self.store.accounts)
