@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import wait_for_app
+from tests.browser.conftest import STEP_TIMEOUT, wait_for_app
 from tests.conftest import missing
 
 pytestmark = pytest.mark.browser
@@ -39,12 +39,12 @@ def test_upload_survives_page_change_is_private_and_forgotten(app_url: str, brow
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(upload))
     wait_for_app(page)
     # loghub SOURCE.md: a real SSH server named LabSZ; its name heads the Host summary.
-    page.get_by_role("heading", name="Host summary: LabSZ").wait_for(timeout=90_000)
+    page.get_by_role("heading", name="Host summary: LabSZ").wait_for(timeout=STEP_TIMEOUT)
     assert len(_on_disk(name)) == 1
 
     page.get_by_role("link", name="Logons").first.click()
     wait_for_app(page)
-    page.get_by_text("1 uploaded file(s) kept for this session only").wait_for(timeout=60_000)
+    page.get_by_text("1 uploaded file(s) kept for this session only").wait_for(timeout=STEP_TIMEOUT)
     page.get_by_role("heading", name="Logons").first.wait_for()
 
     other = browser.new_context()
@@ -57,6 +57,6 @@ def test_upload_survives_page_change_is_private_and_forgotten(app_url: str, brow
 
     page.get_by_role("button", name="Forget the uploaded files").click()
     wait_for_app(page)
-    page.get_by_text("Enter the paths of log files").wait_for(timeout=60_000)
+    page.get_by_text("Enter the paths of log files").wait_for(timeout=STEP_TIMEOUT)
     assert _on_disk(name) == []
     mine.close()
