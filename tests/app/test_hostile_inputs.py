@@ -140,3 +140,31 @@ def test_source_error_in_words(monkeypatch: pytest.MonkeyPatch) -> None:
     at = run_page("pages/1_Logons.py", params={"host": "db01"})
     no_exception(at)
     assert any("HTTP 429" in e.value and "could not answer" in e.value for e in at.error)
+
+
+def test_partial_result_announced_in_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14 item 10, second half: a partial answer (Log Analytics' PartialError, carried in
+    ``df.attrs["partial"]`` as tests/sources/test_loganalytics.py shows the source sets it) is
+    announced on the page that used it, and the rows it did return are still shown."""
+    from hunting.sources.local import LocalSource
+
+    real = LocalSource.logon_events
+    note = "PartialError: Query result set has exceeded the internal limit"
+
+    def partial(self: Any, *args: Any, **kwargs: Any) -> Any:
+        df = real(self, *args, **kwargs).copy()
+        df.attrs["partial"] = note
+        return df
+
+    monkeypatch.setattr(LocalSource, "logon_events", partial)
+    # grep -c Accepted <demo>/db01/auth.log -> 5 (db01's lines span 2026-03-09..12, inside 7 days)
+    success_db01 = "5"
+    at = run_page("pages/1_Logons.py", params={"host": "db01"})
+    no_exception(at)
+    warnings = [w.value for w in at.warning]
+    # md() escapes the colon in the Markdown source ("PartialError\\:"), shown as typed
+    assert any(w.startswith("Partial result") and "exceeded the internal limit" in w for w in warnings), (
+        warnings
+    )
+    # the partial rows are still used: db01's successful logons (the demo's admin) are counted
+    assert [m.value for m in at.metric if m.label == "Successful logons"] == [success_db01]
