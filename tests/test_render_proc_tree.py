@@ -126,3 +126,33 @@ def test_tree_table_and_html_empty_tree() -> None:
     empty = build_tree(process_events(AUDIT.empty()))
     assert tree_table(empty).empty
     assert embedded_nodes(tree_html(empty)) == []
+
+
+def test_tree_table_names_the_unset_audit_session() -> None:
+    """Issue 14 item 12: auditd writes ses=4294967295 ((u32)-1) for processes outside any login
+    session (the demo's web01 audit.log has 6,373 such records: grep -c ses=4294967295); the
+    table says "unset" instead of the raw number, and a real session keeps its number."""
+    rows = [(900, 1, "/usr/sbin/sshd", 4294967295), (901, 900, "/bin/bash", 6024)]
+    frame = pd.DataFrame(
+        [
+            {
+                "TimeGenerated": T0 + pd.Timedelta(seconds=i),
+                "Computer": "h1",
+                "EventId": f"{int(T0.timestamp()) + i}.000:{i}",
+                "EventType": "SYSCALL",
+                "RecordTypes": "SYSCALL,EXECVE",
+                "Pid": pid,
+                "Ppid": ppid,
+                "Uid": 0,
+                "Auid": 4294967295 if ses == 4294967295 else 1000,
+                "Ses": ses,
+                "Exe": exe,
+                "Cmdline": exe,
+            }
+            for i, (pid, ppid, exe, ses) in enumerate(rows)
+        ]
+    )
+    table = tree_table(build_tree(process_events(conform(frame, AUDIT))))
+    by_pid = dict(zip(table["Pid"].astype(int), table["Ses"], strict=True))
+    assert (by_pid[900], by_pid[901]) == ("unset", "6024")  # (pid 1: the unseen parent, no session)
+    assert "4294967295" not in table.to_csv()
