@@ -311,10 +311,18 @@ def _bursts_for(fails: pd.DataFrame, threshold: int, window: pd.Timedelta) -> pd
         LastAttempt=("TimeGenerated", "max"),
         Attempts=("Count", "sum"),
         PeakInWindow=("_peak", "max"),
+    )
+    agg = agg[agg["PeakInWindow"] >= threshold]
+    # Names only for the episodes kept: a busy host has thousands of short episodes, and a
+    # Python set per episode cost seconds.
+    kept = fails[fails["_episode"].isin(agg.index).to_numpy()]
+    names = kept.groupby("_episode", sort=False).agg(
         Users=("User", lambda s: sorted({str(u) for u in s.dropna()})),
         Computers=("Computer", lambda s: sorted({str(c) for c in s.dropna()})),
     )
-    return agg[agg["PeakInWindow"] >= threshold].reset_index(drop=True)
+    for col in ("Users", "Computers"):
+        agg[col] = names[col].reindex(agg.index) if len(names) else pd.Series(index=agg.index, dtype=object)
+    return agg.reset_index(drop=True)
 
 
 def brute_force(logons: pd.DataFrame, *, threshold: int, window: str) -> pd.DataFrame:
