@@ -82,7 +82,8 @@ _AGENT_EXEC_TYPES = ("AUOMS_EXECVE", "SYSMON_PROCESS_CREATE")
 
 
 def process_events(audit: pd.DataFrame, *, users: Mapping[int, str] | None = None) -> pd.DataFrame:
-    """Program starts: events with SYSCALL and EXECVE records (any architecture).
+    """Program starts: events with an EXECVE record (any architecture), with their SYSCALL record's
+    pid, ppid, ids and exe, or without them when that record was lost (see ``_exec_mask``).
 
     Names come from the event's own ENRICHED UidName/AuidName, else ``users``
     (e.g. ``users_from_passwd`` on the host's passwd file), else the names auditd
