@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
-from hunting.analysis.risky import SEVERITY_RANK
+from hunting.analysis.risky import SEVERITY_RANK, RiskRule
 from hunting.detections.base import (
     UNSET_SES,
     _audit_line,
@@ -243,7 +243,7 @@ def _command_findings(ctx: _Ctx, *, encoded: bool) -> list[Finding]:
                         mitre=tuple(dict.fromkeys([*enc.mitre, *techniques])),
                         detail=f"A command carrying base64 text that decodes to {len(titles)} kind(s) of risky "
                         f"action: {'; '.join(titles)}. Command: {_clip(first.command, 300)}"
-                        + _decoded_detail(first.command),
+                        + _decoded_detail(first.command, ctx.risky),
                         **common,
                     )
                 )
@@ -273,22 +273,23 @@ DECODED_SHOWN: Final = 600  # characters of each decoded payload shown in a find
 DECODED_IOCS_SHOWN: Final = 12  # distinct IoCs of the decoded text named in a finding's detail
 
 
-def _decoded_detail(command: str) -> str:
+def _decoded_detail(command: str, rules: Sequence[RiskRule]) -> str:
     """The decoded text of a command's base64 payloads (line breaks shown as ⏎) and the IoCs in it.
 
     IoCs are named URLs and addresses first, paths last (a dropper's kill list holds dozens of paths).
     """
-    from hunting.analysis.decode import decode_payloads
-    from hunting.analysis.iocs import IOC_TYPES, extract_from_text
+    from hunting.analysis.decode import analyse_payloads
+    from hunting.analysis.iocs import IOC_TYPES
 
     parts = []
     iocs: dict[tuple[str, str], None] = {}
-    for p in decode_payloads(command):
+    for found in analyse_payloads(command, rules):
+        p = found.decoded
         text = p.text.strip().replace("\r\n", "\n").replace("\n", " ⏎ ")
         parts.append(
             f" Decoded ({p.shape}, layer {p.depth}, {len(p.text)} chars): {_clip(text, DECODED_SHOWN)}"
         )
-        iocs.update(((t, v), None) for t, v in extract_from_text(p.text))
+        iocs.update(dict.fromkeys(found.iocs))
     if iocs:
         rank = {t: i for i, t in enumerate(IOC_TYPES)}
         names = [f"{v} ({t})" for t, v in sorted(iocs, key=lambda tv: rank.get(tv[0], len(rank)))]
