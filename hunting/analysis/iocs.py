@@ -5,7 +5,9 @@ IoC; only those rows are scanned with the full patterns, and each distinct
 candidate is validated once: IPs with :mod:`ipaddress`, domains against the
 public suffix list bundled with tldextract (never fetched), hashes by exact hex
 length. Defanged forms (``hxxp://``, ``[.]``, ``(.)``, ``[:]//``) are refanged
-first. About 1.5 s for 200,000 sshd lines on this machine.
+first. About 1.5 s for 200,000 sshd lines on this machine. Base64 payloads in the text
+(:mod:`hunting.analysis.decode`, rows picked by its RE2 prefilter) are decoded and read too:
+their IoCs carry the row and ``<column> (base64)`` (about 0.1 s more per 90,000 demo lines).
 
 Look-alikes are judged by their context: a dotted quad right after ``Product/`` or ``name-``,
 a ``...version=`` / ``Version`` / ``release`` / ``build`` word or a product name
