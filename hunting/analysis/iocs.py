@@ -392,26 +392,27 @@ def _decoded_iocs(text: pd.Series) -> list[tuple[int, int, str, str]]:
     """IoCs in the base64 payloads of a column (:func:`decode_payloads`): [(pos, order, type, value)].
 
     Rows are picked by the vectorised :data:`B64_PREFILTER` first; every payload of a row
-    (both layers) is read like a column value, in payload order.
+    (both layers) is read like a column value, in payload order; each distinct text once.
     """
     text = text.astype("string[pyarrow]")
     maybe = text.str.contains(B64_PREFILTER, regex=True).fillna(False).astype(bool)
-    owners: list[int] = []
+    rows = list(zip(text.index[maybe], text[maybe].tolist(), strict=True))
+    owners: list[str] = []  # the distinct text each payload came from
     payloads: list[str] = []
-    for pos, value in zip(text.index[maybe], text[maybe].tolist(), strict=True):
+    for value in dict.fromkeys(v for _, v in rows):
         for payload in decode_payloads(value):
-            owners.append(int(pos))
+            owners.append(value)
             payloads.append(payload.text)
     if not payloads:
         return []
-    found = _column_iocs(pd.Series(payloads, dtype=str))
-    counter: dict[int, int] = {}
-    out = []
-    for i, _, ioc_type, value in found:
-        pos = owners[i]
-        order = counter[pos] = counter.get(pos, -1) + 1
-        out.append((pos, order, ioc_type, value))
-    return out
+    by_text: dict[str, list[tuple[str, str]]] = {}
+    for i, _, ioc_type, value in _column_iocs(pd.Series(payloads, dtype=str)):
+        by_text.setdefault(owners[i], []).append((ioc_type, value))
+    return [
+        (int(pos), order, ioc_type, ioc)
+        for pos, value in rows
+        for order, (ioc_type, ioc) in enumerate(by_text.get(value, ()))
+    ]
 
 
 def extract_iocs(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:

@@ -104,3 +104,16 @@ def test_demo_stager_iocs_come_from_its_decoded_text() -> None:
         assert set(decoded.loc[decoded["Value"] == value, "Row"]) == {0, 1}, value
         assert set(decoded.loc[decoded["Value"] == value, "IocType"]) == {kind}
         assert value not in set(plain["Value"])
+
+
+def test_repeated_text_gives_its_decoded_iocs_on_every_row() -> None:
+    line = _portal_messages()["SyslogMessage"].iloc[1]  # the stager's row
+    frame = pd.DataFrame({"m": [line, "no payload here", line]}, index=[10, 11, 12])
+    out = extract_iocs(frame, ["m"])
+    decoded = out[out["Column"] == "m" + DECODED_SUFFIX]
+    assert decoded[["Row", "Value"]].values.tolist() == [
+        [10, "/dev/tcp/203.0.113.7/4444"],
+        [10, "203.0.113.7"],
+        [12, "/dev/tcp/203.0.113.7/4444"],
+        [12, "203.0.113.7"],
+    ]
