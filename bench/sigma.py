@@ -5,7 +5,10 @@ Generates the demo scenario (scale 20 gives web01 about 1.1 M lines: syslog, aut
 audit.log) unless --dir names an existing one. Every shipped SigmaHQ Linux rule is loaded
 (the snapshot in hunting/rules/sigma/sigmahq). Targets on a 2-core machine (issue 15):
 evaluate everything in < 10 s; < 2 s when the rules are cached and only the time range
-changes. Printed: the figures, and a JSON line with the same numbers.
+changes. Three evaluations: the whole span (first), the whole span again (every row's match
+key cached), the span's second half (a time-range change). "Sigma" is building the Sigma
+tables plus matching; "fetch" (the source's rows and program starts) is shown apart.
+Printed: the figures, and a JSON line with the same numbers.
 """
 
 from __future__ import annotations
@@ -81,6 +84,7 @@ def main() -> int:
         }
 
     first = run(full)
+    same = run(full)
     again = run(later)
     out = {
         "host": args.host,
@@ -91,11 +95,17 @@ def main() -> int:
         "load_convert_s": round(load, 2),
         "load_cached_s": round(load_cached, 4),
         "full_range": {k: round(v, 2) if isinstance(v, float) else v for k, v in first.items()},
+        "same_range_cached": {k: round(v, 2) if isinstance(v, float) else v for k, v in same.items()},
         "new_range_cached_rules": {k: round(v, 2) if isinstance(v, float) else v for k, v in again.items()},
     }
     print(f"{args.host}: {lines:,} lines read in {ingest:.1f} s")
     print(f"rules: {len(rs.rules)} evaluated, {len(rs.skipped)} skipped; load+convert {load:.2f} s, cached {load_cached * 1000:.1f} ms")  # fmt: skip
-    for label, r in (("whole span", first), ("second half of the span, rules cached", again)):
+    runs = (
+        ("whole span, first evaluation", first),
+        ("whole span again (rules and rows cached)", same),
+        ("second half of the span (time range changed, rules cached)", again),
+    )
+    for label, r in runs:
         print(
             f"{label}: {r['rows']:,} rows; fetch {r['fetch_s']:.2f} s, Sigma tables {r['tables_s']:.2f} s, "
             f"match {r['match_s']:.2f} s -> Sigma {r['sigma_s']:.2f} s; {r['findings']} findings"
