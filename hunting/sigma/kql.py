@@ -10,9 +10,10 @@ auditd records in a layout this pipeline does not map, so auditd and process_cre
 run on the audit rows fetched for the hunt (:func:`hunting.sigma.engine.run_on_data`).
 
 pySigma-backend-kusto 1.0.1 declares ``pysigma<2``, so pip refuses it next to pySigma 2.0.1 and it
-is not in requirements.txt (decision: nothing vendored, the backend stays optional). Install it
-with ``pip install --no-deps pysigma-backend-kusto==1.0.1``; without it the Syslog rules run on
-the fetched rows instead and the Findings page and report say so. tests/sigma runs the KQL it
+is not in requirements.txt (decision: nothing vendored, the backend stays optional); it imports and
+converts under pySigma 2.0.1. Install it with ``pip install --no-deps pysigma-backend-kusto==1.0.1``
+(``make install-dev`` does, so CI has it); without it the Syslog rules run on the fetched rows
+instead and the Findings page and report say so. tests/sigma/test_sigma_kql.py runs the KQL it
 produces on the test-only KQL engine duckdb-kql and compares with the local matches.
 """
 
