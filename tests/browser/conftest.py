@@ -60,6 +60,8 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
             "--server.port", str(port), "--server.headless", "true", "--server.address", "127.0.0.1",
             "--browser.gatherUsageStats", "false",
+            # other work edits the tree while tests run: no "File change / Rerun" prompt, no rerun
+            "--server.fileWatcherType", "none", "--server.runOnSave", "false",
         ],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
@@ -110,7 +112,10 @@ def page(browser: object) -> Iterator[object]:
 # (parsing, detections); every wait is on a condition, these are only the upper bounds.
 LOAD_TIMEOUT = 300_000
 STEP_TIMEOUT = 120_000
-BUSY = '[data-testid="stStatusWidget"], [data-testid="stSpinner"], [data-testid="stSkeleton"]'
+# Busy = a script run in progress (the status widget's running icon; the widget itself also
+# stays up to offer "Rerun" after a source file changed, which is not a run), a spinner such as
+# the shared caches' "Running the detections…", or a skeleton of an element still to come.
+BUSY = '[data-testid="stStatusWidgetRunningIcon"], [data-testid="stSpinner"], [data-testid="stSkeleton"]'
 _IDLE = """([busy, settle, key]) => {
     if (!document.querySelector('[data-testid="stApp"]') || document.querySelector(busy)) {
         window[key] = null;

@@ -19,7 +19,15 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import ROOT, _chromium, _free_port, screenshot, wait_for_app
+from tests.browser.conftest import (
+    ARTIFACTS,
+    ROOT,
+    STEP_TIMEOUT,
+    _chromium,
+    _free_port,
+    screenshot,
+    wait_for_app,
+)
 from tests.hostile.corpus import (
     FIELDS,
     FILE_NAME_PAYLOADS,
@@ -27,6 +35,7 @@ from tests.hostile.corpus import (
     INJECTED_SELECTOR,
     PAYLOAD_HOST,
     PAYLOAD_HOST_MD,
+    PAYLOAD_PROC,
     all_payloads,
     write_hostile_logs,
 )
@@ -49,11 +58,13 @@ def hostile_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
             sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
             "--server.port", str(port), "--server.headless", "true", "--server.address", "127.0.0.1",
             "--browser.gatherUsageStats", "false",
+            # other work edits the tree while tests run: no "File change / Rerun" prompt, no rerun
+            "--server.fileWatcherType", "none", "--server.runOnSave", "false",
         ],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
+    deadline = time.time() + 180  # a loaded CI machine imports slowly
     while time.time() < deadline:
         try:
             if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
@@ -62,7 +73,7 @@ def hostile_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
             time.sleep(0.5)
     else:
         proc.kill()
-        pytest.fail("streamlit did not become healthy within 60 s")
+        pytest.fail("streamlit did not become healthy within 180 s")
     yield url, folder
     proc.terminate()
     try:
@@ -104,7 +115,25 @@ def _open_with_files(page: Any, url: str, folder: Path, host: str | None = None)
     box.fill(str(folder))
     box.press("Control+Enter")  # st.text_area commits on Ctrl+Enter (or on blur)
     wait_for_app(page)
-    page.get_by_role("heading", name="Host summary", exact=False).first.wait_for(timeout=90_000)
+    page.get_by_role("heading", name="Host summary", exact=False).first.wait_for()
+    _drawn(page)
+
+
+# Every chart has drawn (canvas or svg) and every iframe (components, srcdoc trees, maps) has
+# loaded its document: payloads in tooltips, popups and node titles are in the DOM by then.
+_DRAWN = """() => {
+    const charts = Array.from(document.querySelectorAll('[data-testid="stVegaLiteChart"]'));
+    if (!charts.every(c => c.querySelector('canvas, svg'))) return false;
+    return Array.from(document.querySelectorAll('iframe')).every(f => {
+        try { return f.contentDocument && f.contentDocument.readyState === 'complete'; }
+        catch (e) { return true; }  // a cross-origin frame: nothing of ours to wait for
+    });
+}"""
+
+
+def _drawn(page: Any) -> None:
+    wait_for_app(page)
+    page.wait_for_function(_DRAWN, polling=200, timeout=STEP_TIMEOUT)
 
 
 def _watch(page: Any, app_url: str) -> list[str]:
@@ -129,18 +158,18 @@ def _open_everything(page: Any) -> int:
     opened = 0
     for tab in page.locator('[data-baseweb="tab"]').all():
         try:
-            tab.click(timeout=2_000)
-            page.wait_for_timeout(400)
+            tab.click(timeout=5_000)
             opened += 1
         except Exception:  # a tab re-rendered away mid-loop
             continue
+        _drawn(page)  # a tab's charts and maps draw when it is shown
     for summary in page.locator('[data-testid="stExpander"] summary').all():
         try:
-            summary.click(timeout=2_000)
+            summary.click(timeout=5_000)
             opened += 1
         except Exception:
             continue
-    page.wait_for_timeout(800)
+    _drawn(page)
     return opened
 
 
@@ -153,29 +182,59 @@ def _assert_clean(page: Any, beacons: list[str], where: str) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0, f"{where}: the page shows an exception"
 
 
+def _tried(pages: int) -> str:
+    """How much the check covers: payloads (free-text, JavaScript-escaped, token, file-name and
+    the host/process-name payloads) x fields of the corpus x pages visited."""
+    n_payloads = (
+        len(all_payloads()) + len(FILE_NAME_PAYLOADS) + len((PAYLOAD_HOST, PAYLOAD_HOST_MD, PAYLOAD_PROC))
+    )
+    return f"{n_payloads} payloads x {len(FIELDS)} fields x {pages} pages"
+
+
 def test_every_page_with_hostile_logs(hostile_app: tuple[str, Path], page: Any) -> None:
     url, folder = hostile_app
+    labels = _page_labels()
+    tried = _tried(1 + len(labels))  # the Host summary, then every page of pages/
     beacons = _watch(page, url)
     _open_with_files(page, url, folder)
     assert page.get_by_role("combobox", name="Host (3 found)").input_value() == HOST
-    _assert_clean(page, beacons, "Host summary")
+    _assert_clean(page, beacons, f"Host summary [{tried}]")
     screenshot(page, "hostile_host_summary")
     sidebar = page.locator('[data-testid="stSidebar"]')
     pages, opened = 1, 0
-    for label in _page_labels():
+    for label in labels:
         sidebar.get_by_role("link", name=label, exact=True).click()
-        wait_for_app(page)
-        page.wait_for_timeout(1500)  # charts, maps and iframes finish drawing
-        _assert_clean(page, beacons, label)
+        page.wait_for_url(f"**/{label.replace(' ', '_')}**")
+        _drawn(page)
+        _assert_clean(page, beacons, f"{label} [{tried}]")
         opened += _open_everything(page)
-        _assert_clean(page, beacons, f"{label} (tabs and expanders open)")
+        _assert_clean(page, beacons, f"{label} (tabs and expanders open) [{tried}]")
         screenshot(page, f"hostile_{label.replace(' ', '_').lower()}")
         pages += 1
-    n_payloads = len(all_payloads()) + len(FILE_NAME_PAYLOADS) + 3  # + host/process-name payloads
-    print(
-        f"hostile browser check: {n_payloads} payloads x {len(FIELDS)} fields x {pages} pages "
-        f"({opened} tabs/expanders opened): no dialog, no live element, no request off the app"
+    assert pages == 1 + len(labels) and opened > 0, (pages, opened)
+    summary = (
+        f"hostile browser check: {tried} ({opened} tabs/expanders opened): "
+        "no dialog, no live element, no request off the app"
     )
+    print(summary)  # shown with -s / -rP; also kept with the screenshots
+    (ARTIFACTS / "hostile_summary.txt").write_text(summary + "\n")
+
+
+def test_dialog_listener_hears_every_frame(page: Any) -> None:
+    """The page fixture's dialog listener hears alerts from nested frames too (a srcdoc frame in a
+    srcdoc frame, as vis-network trees sit in one, and a same-origin blank frame): a payload that
+    ran in any frame of a page is seen by the checks above."""
+    page.set_content(
+        "<script>alert('top')</script>"
+        "<iframe srcdoc=\"<iframe srcdoc=&quot;<script>parent.parent.alert(0);alert('nested')</script>&quot;></iframe>\"></iframe>"
+        "<iframe id=blank></iframe>"
+        "<script>document.getElementById('blank').contentWindow.eval(\"alert('blank')\")</script>"
+    )
+    page.wait_for_function("() => document.querySelectorAll('iframe').length === 2", timeout=STEP_TIMEOUT)
+    deadline = time.time() + 30
+    while len(page.dialogs) < 4 and time.time() < deadline:
+        page.wait_for_timeout(100)
+    assert sorted(page.dialogs) == ["0", "blank", "nested", "top"], page.dialogs
 
 
 @pytest.mark.parametrize("host", [PAYLOAD_HOST, PAYLOAD_HOST_MD], ids=["svg-host", "markdown-image-host"])
@@ -187,6 +246,6 @@ def test_payload_host_names(hostile_app: tuple[str, Path], page: Any, host: str)
     _assert_clean(page, beacons, f"Host summary of {host!r}")
     screenshot(page, f"hostile_payload_host_{'md' if host == PAYLOAD_HOST_MD else 'svg'}")
     page.locator('[data-testid="stSidebar"]').get_by_role("link", name="Logons", exact=True).click()
-    wait_for_app(page)
-    page.wait_for_timeout(1000)
+    page.wait_for_url("**/Logons**")
+    _drawn(page)
     _assert_clean(page, beacons, f"Logons of {host!r}")
