@@ -43,8 +43,9 @@ rec = host_record(
 
 st.subheader("Host record")
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("OS", plain(f"{rec.os_name} {rec.os_version}".strip() or rec.os_type or "unknown", 60))
-c2.metric("Location", plain(rec.country or "unknown", 60))
+# metric values are Markdown in Streamlit: Heartbeat text goes through md(), like every label
+c1.metric("OS", md(f"{rec.os_name} {rec.os_version}".strip() or rec.os_type or "unknown", 60))
+c2.metric("Location", md(rec.country or "unknown", 60))
 c3.metric("First seen (UTC)", f"{rec.first_seen:%b %d %H:%M}" if rec.first_seen is not None else "–")
 c4.metric("Last seen (UTC)", f"{rec.last_seen:%b %d %H:%M}" if rec.last_seen is not None else "–")
 if rec.ips:

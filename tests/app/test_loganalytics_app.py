@@ -110,7 +110,8 @@ def test_log_analytics_summary_shows_workspace_data(workspace: FakeLogAnalytics)
     at = run_page("streamlit_app.py", params={"source": "loganalytics", "host": "web01", "range": "7d"})
     no_exception(at)
     assert at.title[0].value == "Host summary: web01"
-    assert {m.label: m.value for m in at.metric}["OS"] == "Ubuntu 22.04"
+    # Markdown-escaped by md() (metric values are Markdown), shown as "Ubuntu 22.04"
+    assert {m.label: m.value for m in at.metric}["OS"] == r"Ubuntu 22\.04"
     sent = [r.template for r in workspace.requests]
     assert {"hosts", "heartbeat", "alerts", "syslog_volume"} <= set(sent)
     # workspace id never appears on the page

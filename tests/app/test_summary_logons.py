@@ -35,7 +35,7 @@ def test_summary_defaults_to_the_host_with_alerts_and_shows_its_record() -> None
     no_exception(at)
     assert at.sidebar.selectbox(key="host").value == "web01"  # most alerts in the demo
     assert at.title[0].value == "Host summary: web01"
-    assert _metrics(at)["OS"] == "Ubuntu 22.04"
+    assert _metrics(at)["OS"] == r"Ubuntu 22\.04"  # Markdown-escaped (md), shown as 22.04
 
 
 def test_summary_alert_counts_and_timeline_match(demo) -> None:

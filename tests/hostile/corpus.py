@@ -137,6 +137,8 @@ FIELDS: Final = (
     "journald MESSAGE",
     "journald SYSLOG_IDENTIFIER",
     "Sentinel alert columns",
+    "Sentinel Syslog export columns",
+    "Sentinel Heartbeat columns",
     "passwd GECOS/home/shell",
     "file names",
 )
@@ -304,6 +306,55 @@ def alerts_csv() -> str:
     return out.getvalue()
 
 
+def _iso(seconds: int) -> str:
+    return datetime.fromtimestamp(DAY.timestamp() + seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def syslog_export_csv() -> str:
+    """A Sentinel Syslog export (CSV, as the portal writes it): payloads in the program name
+    (ProcessName, tokens only), the facility/severity columns and the message an agent forwarded."""
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(
+        (
+            "TimeGenerated",
+            "Computer",
+            "Facility",
+            "SeverityLevel",
+            "ProcessName",
+            "ProcessID",
+            "SyslogMessage",
+        )
+    )
+    for i, p in enumerate(all_payloads().values()):
+        w.writerow(
+            (_iso(50_000 + 5 * i), HOST, "auth", "info", "sshd", 7000 + i,
+             f"Failed password for invalid user {p} from {ATTACKER_IP} port 4242 ssh2")
+        )  # fmt: skip
+    for i, p in enumerate(TOKEN_PAYLOADS.values()):
+        w.writerow((_iso(51_000 + 5 * i), HOST, f"auth{p}", f"info{p}", p, 7500 + i, f"message of {p}"))
+    return out.getvalue()
+
+
+HEARTBEAT_HEADER: Final = (
+    "TimeGenerated", "Computer", "ComputerIP", "OSType", "OSName", "OSMajorVersion", "OSMinorVersion",
+    "Version", "Category", "ComputerEnvironment", "Solutions",
+)  # fmt: skip
+
+
+def heartbeat_csv() -> str:
+    """A Sentinel Heartbeat export: the agent's self-description is text the host writes."""
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(HEARTBEAT_HEADER)
+    for i, p in enumerate(all_payloads().values()):
+        w.writerow(
+            (_iso(52_000 + 60 * i), HOST, LOCATED_IP, "Linux", f"Ubuntu {p}", "22", "04",
+             f"1.{i} {p}", f"Direct Agent {p}", "Non-Azure", f"security, {p}")
+        )  # fmt: skip
+    return out.getvalue()
+
+
 def journal_lines() -> list[str]:
     """``journalctl -o json`` entries: payloads in MESSAGE, SYSLOG_IDENTIFIER and a byte-array field."""
     out = []
@@ -348,6 +399,8 @@ def write_hostile_logs(folder: Path) -> dict[str, object]:
         "auth.log.1.gz": folder / "auth.log.1.gz",
         "audit.log": folder / "audit" / "audit.log",
         "alerts.csv": folder / "SecurityAlert.csv",
+        "syslog_export.csv": folder / "Syslog_export.csv",
+        "heartbeat.csv": folder / "Heartbeat.csv",
         "journal.json": folder / "journal.json",
         "passwd": folder / "etc" / "passwd",
     }
@@ -362,6 +415,8 @@ def write_hostile_logs(folder: Path) -> dict[str, object]:
     # raw audit.log names no host: the store gives it the host of the syslog files above it
     files["audit.log"].write_text("\n".join(audit_log_lines()) + "\n", encoding="utf-8")
     files["alerts.csv"].write_text(alerts_csv(), encoding="utf-8")
+    files["syslog_export.csv"].write_text(syslog_export_csv(), encoding="utf-8")
+    files["heartbeat.csv"].write_text(heartbeat_csv(), encoding="utf-8")
     files["journal.json"].write_text("\n".join(journal_lines()) + "\n", encoding="utf-8")
     files["passwd"].write_text(passwd_text(), encoding="utf-8")
     for i, name in enumerate(FILE_NAME_PAYLOADS.values()):

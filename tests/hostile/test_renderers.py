@@ -140,8 +140,9 @@ def test_corpus_payloads_kept_verbatim(frames: dict[str, pd.DataFrame]) -> None:
 def test_analysis_functions_take_hostile_frames(frames: dict[str, pd.DataFrame]) -> None:
     logons = frames["logon_events"]
     totals = logon_totals(logons)
-    # two per payload, the long token and the template-injection user
-    assert totals["failure"] == 2 * len(all_payloads()) + 2
+    # two per payload in auth.log, the long token and the template-injection user, and one per
+    # payload in the Sentinel Syslog export (grep -c "Failed password" Syslog_export.csv -> 34)
+    assert totals["failure"] == 3 * len(all_payloads()) + 2
     assert len(counted(logons)) > 0
     assert set(by_source_ip(logons)["SourceIP"]) == {corpus.ATTACKER_IP, LOCATED_IP, corpus.SSTI_IP}
     bursts = brute_force(logons, threshold=8, window="120s")
@@ -239,7 +240,9 @@ def test_folium_popups_are_not_jinja_templates() -> None:
         executed = os.environ.pop(corpus.SSTI_ENV, None)
     assert executed is None, "a user name was executed as a Jinja2 template (os.environ was changed)"
     # shown literally (as a JSON literal with braces \u-escaped), never evaluated
-    assert js_literal("{{7*7}}") in page and '"49"' not in page
+    # (the shipped country outlines carry feature ids such as "id": "49": look at the popup rows)
+    assert js_literal("{{7*7}}") in page and '["Users","49"]' not in page
+    assert '["Users",' + js_literal("{{7*7}}") + "]" in page
     folium_map(_popup_payload_points([PAYLOADS["template"]])).get_root().render()  # must not raise
 
 
