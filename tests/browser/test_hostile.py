@@ -137,7 +137,7 @@ def _drawn(page: Any) -> None:
 
 
 def _watch(page: Any, app_url: str) -> list[str]:
-    """Requests to any host but the app's own, from the page or any frame: a payload's beacon
+    """Requests to any host but the app's own, from any page, frame or worker: a payload's beacon
     (127.0.0.1:9 in the corpus) or anything else leaving the machine, the app's own assets
     included (Leaflet and page icons are served by the app, issue 14 item 11).
     data:/blob:/about: URLs stay in the browser."""
@@ -149,7 +149,16 @@ def _watch(page: Any, app_url: str) -> list[str]:
         if parts.scheme in ("http", "https", "ws", "wss") and parts.netloc != app:
             beacons.append(request.url)
 
-    page.on("request", seen)
+    # on the browser context: requests of every page, frame and worker, popups included; a
+    # window opened by log text is a failure of its own, and its dialogs are recorded too
+    context = page.context
+    context.on("request", seen)
+
+    def popup(other: Any) -> None:
+        beacons.append(f"<a new window opened: {other.url}>")
+        other.on("dialog", lambda d: (page.dialogs.append(f"(popup) {d.message}"), d.dismiss()))
+
+    context.on("page", popup)
     return beacons
 
 
@@ -220,21 +229,26 @@ def test_every_page_with_hostile_logs(hostile_app: tuple[str, Path], page: Any) 
     (ARTIFACTS / "hostile_summary.txt").write_text(summary + "\n")
 
 
-def test_dialog_listener_hears_every_frame(page: Any) -> None:
-    """The page fixture's dialog listener hears alerts from nested frames too (a srcdoc frame in a
-    srcdoc frame, as vis-network trees sit in one, and a same-origin blank frame): a payload that
-    ran in any frame of a page is seen by the checks above."""
+def test_listeners_hear_every_frame(page: Any) -> None:
+    """The checks above hear what any frame does: alerts from nested frames (a srcdoc frame in a
+    srcdoc frame, as vis-network trees sit in one, and a same-origin blank frame), a beacon from a
+    nested frame, and a window opened from a frame."""
+    beacons = _watch(page, "http://app.test")
     page.set_content(
         "<script>alert('top')</script>"
-        "<iframe srcdoc=\"<iframe srcdoc=&quot;<script>parent.parent.alert(0);alert('nested')</script>&quot;></iframe>\"></iframe>"
+        "<iframe srcdoc=\"<iframe srcdoc=&quot;<script>parent.parent.alert(0);alert('nested')</script>"
+        "<img src='http://127.0.0.1:9/beacon.png'>&quot;></iframe>\"></iframe>"
         "<iframe id=blank></iframe>"
         "<script>document.getElementById('blank').contentWindow.eval(\"alert('blank')\")</script>"
     )
     page.wait_for_function("() => document.querySelectorAll('iframe').length === 2", timeout=STEP_TIMEOUT)
+    page.frames[-1].evaluate("() => window.open('about:blank')")
     deadline = time.time() + 30
-    while len(page.dialogs) < 4 and time.time() < deadline:
+    while (len(page.dialogs) < 4 or len(beacons) < 2) and time.time() < deadline:
         page.wait_for_timeout(100)
     assert sorted(page.dialogs) == ["0", "blank", "nested", "top"], page.dialogs
+    assert "http://127.0.0.1:9/beacon.png" in beacons, beacons
+    assert any(b.startswith("<a new window opened") for b in beacons), beacons
 
 
 @pytest.mark.parametrize("host", [PAYLOAD_HOST, PAYLOAD_HOST_MD], ids=["svg-host", "markdown-image-host"])
