@@ -137,3 +137,27 @@ def test_store_rows_equal_query_after_conform_on_demo() -> None:
     store = Store()
     got = store.rows("SELECT * FROM (VALUES (CAST(9007199254740993 AS BIGINT)), (NULL)) t(v)")
     assert got["v"].tolist()[0] == 2**53 + 1 and pd.isna(got["v"].tolist()[1])
+
+
+def test_is_version_precheck_keeps_the_regex_answer() -> None:
+    """_is_version skips the look-behind regex when no version word is near; the answer must be
+    the regex's own, also for letters re's IGNORECASE folds (ı and İ read as i, ſ as s)."""
+    from hunting.analysis.iocs import _VERSION_AFTER, _VERSION_BEFORE, _is_version
+
+    lines = [
+        "verſion 1.2.3.4", "BUİLD 1.2.3.4", "buıld=1.2.3.4", "OpenSSL 1.2.3.4", "openſſh 1.2.3.4",
+        "Chromium/1.2.3.4", "x-1.2.3.4", "agent: 1.2.3.4", "RELEASE 1.2.3.4", "reviſion1.2.3.4",
+        "wındows 1.2.3.4", "fooVer 1.2.3.4", "V1.2.3.4", "from 1.2.3.4", "pıd 1.2.3.4",
+        "Accepted password for root from 1.2.3.4 port 22", "1.2.3.4-rc1", "nginx/1.2.3.4",
+    ]  # fmt: skip
+    answers = []
+    for line in lines:
+        start = line.index("1.2.3.4")
+        end = start + len("1.2.3.4")
+        direct = bool(_VERSION_BEFORE.search(line[max(0, start - 40) : start])) or bool(
+            _VERSION_AFTER.match(line, end)
+        )
+        assert _is_version(line, start, end) == direct, line
+        answers.append(direct)
+    # read by eye: the keyword lines (folded letters included) are versions, plain addresses are not
+    assert answers.count(True) == 14 and answers[-5:] == [False, False, False, True, True]

@@ -305,11 +305,23 @@ def _validate(kind: str, text: str) -> list[tuple[str, str]]:
     return []
 
 
+# Every match of _VERSION_BEFORE ends in "/" or "-" or holds one of these words in any case,
+# also as re's IGNORECASE reads it (ı and İ for i, ſ for s, K for k: _CASE_FOLD): windows
+# with none of them skip the regex, which Python tries at every position.
+_CASE_FOLD: Final = {0x131: "i", 0x17F: "s", 0x307: None}  # "İ".lower() is "i" + U+0307
+_VERSION_WORDS: Final = (
+    "ver", "rel", "build", "rev", "openssl", "openssh", "libssl", "firefox", "chrom", "safari",
+    "edge", "msie", "trident", "python", "java", "node", "php", "perl", "ruby", "nginx", "apache",
+    "windows", "agent",
+)  # fmt: skip
+
+
 def _is_version(text: str, start: int, end: int) -> bool:
     """A dotted quad that the words around it make a software version."""
-    return bool(_VERSION_BEFORE.search(text[max(0, start - 40) : start])) or bool(
-        _VERSION_AFTER.match(text, end)
-    )
+    before = text[max(0, start - 40) : start]
+    low = before.lower().translate(_CASE_FOLD)
+    maybe = before[-1:] in ("/", "-") or any(w in low for w in _VERSION_WORDS)
+    return (maybe and bool(_VERSION_BEFORE.search(before))) or bool(_VERSION_AFTER.match(text, end))
 
 
 def _is_code(text: str, start: int, name: str) -> bool:
