@@ -125,6 +125,17 @@ def test_findings_page(app_url: str, page) -> None:
     _grids_drawn(page, 2)  # the findings table and the first timeline group
     body = main.inner_text()
     assert not any(ch in body for ch in "🔴🟠⚪")  # Material icons, not emoji
+    # Issue 14 item 4: the intruder's URLs (demo answer key: the download URL; the cron job's
+    # update-check.linux-kworker-sync.top/u.sh) are never links, and are shown defanged
+    host = demo_manifest().truth["download_url"].split("/")[2]  # linux-kworker-sync.top
+    # (the app's own link to the IoCs page carries the URL in its query string: that one stays)
+    to_attacker = page.locator('[data-testid="stMain"] a').evaluate_all(
+        "(els, host) => els.filter(e => e.hostname.endsWith(host)).map(e => e.href)", host
+    )
+    assert to_attacker == [], to_attacker
+    text = main.text_content() or ""  # collapsed expanders included
+    assert host.replace(".", "[.]") in text and f"hxxp://update-check[.]{host.replace('.', '[.]')}" in text
+    assert f"http://update-check.{host}" not in body  # not as a live-looking URL in visible text
     page.evaluate("() => window.scrollTo(0, 0)")
     _shot(page, "findings_web01")
     assert page.dialogs == []
