@@ -153,7 +153,7 @@ def _walk(spec: dict):
 
 
 def test_charts_one_colour_per_result_integer_axes_one_bar(tmp_path: Path) -> None:
-    from ui.charts import FAILURE_RED, PALETTES, SUCCESS_GREEN
+    from ui.charts import FAILURE_RED, LABEL_LIMIT, PALETTES, SUCCESS_GREEN
 
     # db01: only the admin logs on (grep "Accepted" db01 auth -> one account): one category
     at = run_page("pages/1_Logons.py", params={"host": "db01", "range": "7d"})
@@ -172,6 +172,10 @@ def test_charts_one_colour_per_result_integer_axes_one_bar(tmp_path: Path) -> No
     for b in bars:
         assert b["encoding"]["x"]["axis"]["format"] == "d"  # counts are whole numbers
         assert b["height"] >= 60 + 26  # one category still has a row to draw its bar in
+        # labels not cut at Vega's default 180 px, and whole in the tooltip (issue 14 item 6)
+        y = b["encoding"]["y"]
+        assert y["axis"]["labelLimit"] == LABEL_LIMIT > 180
+        assert any(t.get("field") == y["field"] for t in b["encoding"]["tooltip"]), b["encoding"]["tooltip"]
     ticks = [s for s in specs if s.get("mark", {}).get("type") == "tick"]
     for t in ticks:  # zoomed in, the date is still on the axis, in UTC
         assert (
