@@ -193,11 +193,13 @@ def _assert_clean(page: Any, beacons: list[str], where: str) -> None:
 
 def _tried(pages: int) -> str:
     """How much the check covers: payloads (free-text, JavaScript-escaped, token, file-name and
-    the host/process-name payloads) x fields of the corpus x pages visited."""
+    the host/process-name payloads) x fields of the corpus x pages visited. Not every payload fits
+    every field (a host name or program tag ends at a space: those carry the token payloads), so
+    the first product is an upper bound, said as such."""
     n_payloads = (
         len(all_payloads()) + len(FILE_NAME_PAYLOADS) + len((PAYLOAD_HOST, PAYLOAD_HOST_MD, PAYLOAD_PROC))
     )
-    return f"{n_payloads} payloads x {len(FIELDS)} fields x {pages} pages"
+    return f"{n_payloads} payloads x {len(FIELDS)} fields (each with the payloads its format allows) x {pages} pages"
 
 
 def test_every_page_with_hostile_logs(hostile_app: tuple[str, Path], page: Any) -> None:
