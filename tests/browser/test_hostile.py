@@ -265,3 +265,85 @@ def test_payload_host_names(hostile_app: tuple[str, Path], page: Any, host: str)
     page.wait_for_url("**/Logons**")
     _drawn(page)
     _assert_clean(page, beacons, f"Logons of {host!r}")
+
+
+# Screen positions (page coordinates) of every vis-network node inside the viewport.
+_NODE_POINTS = """([fx, fy, vw, vh]) => {
+    const box = document.getElementById('mynetwork').getBoundingClientRect();
+    const pos = network.getPositions();
+    return Object.keys(pos).map(id => {
+        const d = network.canvasToDOM(pos[id]);
+        return [fx + box.left + d.x, fy + box.top + d.y];
+    }).filter(([x, y]) => x > 0 && y > 0 && x < vw && y < vh);
+}"""
+_VIS_TOOLTIP = """() => {
+    const t = document.querySelector('div.vis-tooltip');
+    if (!t || getComputedStyle(t).visibility === 'hidden' || !t.textContent) return null;
+    return {text: t.textContent, tags: Array.from(t.querySelectorAll('*')).map(e => e.tagName)};
+}"""
+_VEGA_TOOLTIP = """() => {
+    const t = document.getElementById('vg-tooltip-element');
+    if (!t || !t.classList.contains('visible')) return null;
+    return {text: t.textContent, tags: Array.from(t.querySelectorAll('*')).map(e => e.tagName)};
+}"""
+
+
+def test_graph_node_titles_and_chart_tooltips_inert(hostile_app: tuple[str, Path], page: Any) -> None:
+    """Hover every process-tree node in view (vis-network shows its title) and sweep every chart
+    of Logons and Process trees (Vega tooltips): the tooltips show payload text, built of text
+    (vis-network: text and line breaks; vega-tooltip: a table), and nothing runs or is requested."""
+    url, folder = hostile_app
+    beacons = _watch(page, url)
+    _open_with_files(page, url, folder)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_role("link", name="Process trees", exact=True).click()
+    page.wait_for_url("**/Process_trees**")
+    _drawn(page)
+    frame_el = page.locator('iframe[srcdoc*="vis-network"], iframe[srcdoc*="mynetwork"]').first
+    frame_el.scroll_into_view_if_needed()
+    frame = frame_el.element_handle().content_frame()
+    frame.wait_for_function("() => typeof network === 'object' && network", timeout=STEP_TIMEOUT)
+    box = frame_el.bounding_box()
+    view = page.viewport_size
+    points = frame.evaluate(_NODE_POINTS, [box["x"], box["y"], view["width"], view["height"]])
+    titles = []
+    for x, y in points:
+        page.mouse.move(x, y)
+        try:
+            frame.wait_for_function(f"({_VIS_TOOLTIP})() !== null", timeout=3_000)
+        except Exception:  # a node under the legend or an edge label: no title shown
+            continue
+        titles.append(frame.evaluate(_VIS_TOOLTIP))
+    assert titles, f"no node title shown ({len(points)} nodes hovered)"
+    # vis-network sets a string title with innerText, which writes each newline as a <br>
+    assert all(set(t["tags"]) <= {"BR"} for t in titles), [t for t in titles if set(t["tags"]) - {"BR"}][:3]
+    # payloads reach the titles as text (HTML-escaped by design, hunting.render.proc_tree_html:
+    # the tooltip shows "&lt;script&gt;", which is inert either way)
+    assert sum("pwned" in t["text"] for t in titles) >= 5, [t["text"][:200] for t in titles]
+    _assert_clean(page, beacons, f"Process trees, {len(titles)} node titles shown")
+
+    tips: list[dict[str, Any]] = []
+    for label in ("Logons", "Process trees"):
+        sidebar.get_by_role("link", name=label, exact=True).click()
+        page.wait_for_url(f"**/{label.replace(' ', '_')}**")
+        _drawn(page)
+        for chart in page.locator('[data-testid="stVegaLiteChart"]').all():
+            chart.scroll_into_view_if_needed()
+            b = chart.bounding_box()
+            if not b or b["height"] < 20:
+                continue
+            for i in range(1, 24):
+                for j in range(1, 6):
+                    page.mouse.move(b["x"] + b["width"] * i / 24, b["y"] + b["height"] * j / 6)
+                    tip = page.evaluate(_VEGA_TOOLTIP)
+                    if tip:
+                        tips.append(tip)
+        _assert_clean(page, beacons, f"{label}, chart tooltips swept")
+    assert tips, "no chart tooltip shown"
+    allowed = {"TABLE", "TBODY", "TR", "TD", "H2", "THEAD", "TH"}
+    assert all(set(t["tags"]) <= allowed for t in tips), [t for t in tips if set(t["tags"]) - allowed][:3]
+    with_payload = sum("pwned" in t["text"] for t in tips)
+    print(
+        f"hovered: {len(titles)} process-tree node titles, {len(tips)} chart tooltips ({with_payload} with a payload)"
+    )
+    assert with_payload > 0, [t["text"][:120] for t in tips][:5]
