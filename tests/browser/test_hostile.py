@@ -28,6 +28,7 @@ from tests.browser.conftest import (
     screenshot,
     wait_for_app,
 )
+from tests.browser.test_js_contexts import OPEN_ALL
 from tests.hostile.corpus import (
     FIELDS,
     FILE_NAME_PAYLOADS,
@@ -323,6 +324,7 @@ def test_graph_node_titles_and_chart_tooltips_inert(hostile_app: tuple[str, Path
     _assert_clean(page, beacons, f"Process trees, {len(titles)} node titles shown")
 
     tips: list[dict[str, Any]] = []
+    map_opened = 0
     for label in ("Logons", "Process trees"):
         sidebar.get_by_role("link", name=label, exact=True).click()
         page.wait_for_url(f"**/{label.replace(' ', '_')}**")
@@ -339,11 +341,24 @@ def test_graph_node_titles_and_chart_tooltips_inert(hostile_app: tuple[str, Path
                     if tip:
                         tips.append(tip)
         _assert_clean(page, beacons, f"{label}, chart tooltips swept")
+        if label == "Logons":  # the folium map inside the app: open every popup and tooltip
+            page.get_by_role("tab", name="Interactive map").click()
+            page.locator('iframe[title="streamlit_folium.st_folium"]').first.wait_for()
+            _drawn(page)
+            folium = next(f for f in page.frames if "streamlit_folium" in f.url)
+            folium.wait_for_function("window.L && window.L.version", timeout=STEP_TIMEOUT)
+            shown = folium.evaluate(OPEN_ALL)
+            map_opened = shown["opened"]
+            assert map_opened > 0, shown
+            assert set(shown["tags"]) <= {"DIV", "B", "BR", "SPAN"}, shown["tags"]
+            assert any("pwned" in t for t in shown["texts"]), shown["texts"][:4]
+            _assert_clean(page, beacons, f"Logons, {shown['opened']} map popups and tooltips opened")
     assert tips, "no chart tooltip shown"
     allowed = {"TABLE", "TBODY", "TR", "TD", "H2", "THEAD", "TH"}
     assert all(set(t["tags"]) <= allowed for t in tips), [t for t in tips if set(t["tags"]) - allowed][:3]
     with_payload = sum("pwned" in t["text"] for t in tips)
     print(
-        f"hovered: {len(titles)} process-tree node titles, {len(tips)} chart tooltips ({with_payload} with a payload)"
+        f"hovered: {len(titles)} process-tree node titles, {len(tips)} chart tooltips "
+        f"({with_payload} with a payload), {map_opened} map popups and tooltips opened"
     )
     assert with_payload > 0, [t["text"][:120] for t in tips][:5]
