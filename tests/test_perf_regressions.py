@@ -161,3 +161,106 @@ def test_is_version_precheck_keeps_the_regex_answer() -> None:
         answers.append(direct)
     # read by eye: the keyword lines (folded letters included) are versions, plain addresses are not
     assert answers.count(True) == 14 and answers[-5:] == [False, False, False, True, True]
+
+
+def _audit_logs(shared_data: Path) -> list[Path]:
+    """Every file under ../shared/data the auditd reader claims (by its own sniffing), and
+    the demo's audit logs."""
+    from hunting.demo.scenario import demo_log_paths
+    from hunting.readers.auditd import AUDITD_READER
+
+    found = []
+    for path in sorted(shared_data.rglob("*")):
+        if path.is_file() and path.stat().st_size:
+            with path.open("rb") as fh:
+                head = fh.read(65536).decode("utf-8", "replace").splitlines()[:50]
+            if AUDITD_READER.sniff(head):
+                found.append(path)
+    for folder in demo_log_paths():
+        found.extend(sorted(folder.rglob("audit.log*")))
+    return found
+
+
+def _per_field(lines: object, names: list[str]) -> dict[str, list[object]]:
+    """The reference: one regex per field over every record (what the reader ran before)."""
+    from hunting.readers.auditd import _extract, _field_pattern
+
+    return {name: _extract(lines, _field_pattern(name)).to_pylist() for name in names}  # type: ignore[arg-type]
+
+
+def _field_names() -> list[str]:
+    from hunting.readers.auditd import _OTHER_FIELDS, _SYSCALL_FIELDS
+
+    return sorted({*_SYSCALL_FIELDS.values(), *_OTHER_FIELDS.values(), "cwd", "proctitle", "cmd"})
+
+
+AUDIT_FIELD_NAMES = _field_names()
+
+
+def test_audit_fields_one_pass_equals_per_field_regexes(shared_data: Path) -> None:
+    """The one-pass field reader returns, for every record of every real audit log and the
+    demo's, exactly what one regex per field returned (the values the reader decodes)."""
+    from hunting.readers.auditd import _fields, _split_lines
+
+    logs = _audit_logs(shared_data)
+    # ls ../shared/data: audit-userspace, beats-auditd, go-libaudit, laurel, otrf, plaso hold
+    # 60+ audit logs; the demo adds web01's and db01's
+    assert len(logs) >= 60
+    assert sum(1 for p in logs if "demo" in str(p) or p.name == "audit.log") >= 2
+    records = 0
+    for path in logs:
+        lines = _split_lines(path.read_bytes())
+        got = {name: values.to_pylist() for name, values in _fields(lines, AUDIT_FIELD_NAMES).items()}
+        assert got == _per_field(lines, AUDIT_FIELD_NAMES), path
+        records += len(lines)
+    assert records > 20_000  # the demo's two audit logs alone hold ~90,000 records
+
+
+def test_audit_fields_one_pass_on_values_that_run_past_a_space() -> None:
+    """Records where a value holds a space, a quote, a tab, the ENRICHED separator or a field
+    after ``(``: the one-pass reader must still give the per-field regexes' answers."""
+    from hunting.readers.auditd import _fields, _split_lines
+
+    head = "type=SYSCALL msg=audit(1700000000.000:{}): "
+    records = [
+        head.format(1) + 'arch=c000003e syscall=59 ppid=1 pid=2 uid=0 comm="a(exe=/bin/evil" exe="/usr/bin/real" key=(null)',
+        "type=USER_CMD msg=audit(1700000000.000:2): pid=3 uid=0 auid=1000 ses=1 msg='cwd=\"/root\" cmd=6C73 terminal=pts/0 res=success'",
+        "type=USER_LOGIN msg=audit(1700000000.000:3): pid=4 uid=0 msg='op=login acct=\"a b uid=9\" exe=\"/usr/sbin/sshd\" hostname=? addr=10.0.0.1 terminal=ssh res=failed'",
+        head.format(4) + 'syscall=59 pid=5 comm="x" key="k"\x1dARCH=x86_64 UID="root" AUID="unset"',
+        head.format(5) + "syscall=59 pid=6 comm=ab\tuid=3 exe=/bin/sh",
+        "type=USER_ACCT msg=audit(1700000000.000:6): pid=7 uid=0 msg='op=PAM:accounting acct=\"it's\" res=success'",
+        "type=USER_ACCT msg=audit(1700000000.000:7): pid=8 uid=0 msg='op=PAM:accounting acct=\"ok\"x res=success (hostname=h, addr=?, terminal=cron res=failed)'",
+        head.format(8) + 'syscall=59 pid=9 comm="unclosed exe=/bin/sh',
+    ]  # fmt: skip
+    lines = _split_lines("\n".join(records).encode())
+    got = {name: values.to_pylist() for name, values in _fields(lines, AUDIT_FIELD_NAMES).items()}
+    assert got == _per_field(lines, AUDIT_FIELD_NAMES)
+    # read by eye from the records, by the rule "first `name=` after a line start, space, ' or (;
+    # the value a "..." or the run up to a space, quote or the ENRICHED separator"
+    assert (
+        got["exe"][0] == "/bin/evil" and got["comm"][0] == '"a(exe=/bin/evil"' and got["key"][0] == "(null)"
+    )
+    assert (got["res"][1], got["terminal"][1], got["cwd"][1], got["op"][1]) == (
+        "success",
+        "pts/0",
+        '"/root"',
+        None,
+    )
+    assert (got["uid"][2], got["acct"][2], got["hostname"][2], got["res"][2]) == (
+        "0",
+        '"a b uid=9"',
+        "?",
+        "failed",
+    )
+    assert (got["key"][3], got["comm"][3]) == ('"k"', '"x"')
+    assert (got["comm"][4], got["uid"][4], got["exe"][4]) == (
+        "ab",
+        None,
+        "/bin/sh",
+    )  # a tab ends the value, starts no field
+    assert got["acct"][5] == '"it\'s"'
+    assert (got["acct"][6], got["hostname"][6], got["res"][6]) == ('"ok"', "h,", "success")
+    assert (got["comm"][7], got["exe"][7]) == (
+        "",
+        "/bin/sh",
+    )  # no closing quote: comm is empty, exe follows a space
