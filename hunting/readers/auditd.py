@@ -96,7 +96,10 @@ def _may_hold(values: pa.Array, text: str) -> bool:
     """False when no value of ``values`` holds ``text`` (one search of the data buffer, which
     may also hold bytes outside a slice: True only means "look row by row")."""
     data = values.buffers()[2] if isinstance(values, pa.Array) and len(values.buffers()) > 2 else None
-    return data is None or data.to_pybytes().find(text.encode()) >= 0
+    return data is None or re.search(re.escape(text.encode()), memoryview(data)) is not None  # no copy
+
+
+_FIELDS_CHUNK = 50_000
 
 
 def _fields(text: pa.Array, names: Sequence[str]) -> dict[str, pa.Array]:
@@ -116,6 +119,9 @@ def _fields(text: pa.Array, names: Sequence[str]) -> dict[str, pa.Array]:
     if n == 0:
         return {name: _extract(text, _field_pattern(name)) for name in names}
     text = text.cast(pa.large_string())
+    if n > _FIELDS_CHUNK:  # the pieces of a whole log would take ~1 KB per record at once
+        parts = [_fields(text.slice(at, _FIELDS_CHUNK), names) for at in range(0, n, _FIELDS_CHUNK)]
+        return {name: pa.concat_arrays([part[name] for part in parts]) for name in names}
     alt = "|".join(re.escape(name) for name in names)
     slow = _mask(pc.match_substring_regex(text, rf"\((?:{alt})=|[\t\f\r]"))
     pieces = pc.split_pattern(pc.replace_substring(text, "'", " "), " ")
