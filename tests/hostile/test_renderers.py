@@ -403,6 +403,18 @@ def _raw_payloads(text: str) -> list[str]:
     return [n for n, p in all_payloads().items() if re.search(r"[<\[\]()!`$]", p[:16]) and p[:16] in text]
 
 
+@pytest.fixture(autouse=True)
+def _evidence_roots_restored() -> Iterator[None]:
+    """``_run`` declares the corpus folder an evidence root in the environment; put it back after each
+    test, or later AppTests in the same worker would find typed paths allowed on a shared server."""
+    before = os.environ.get("HUNTING_EVIDENCE_ROOTS")
+    yield
+    if before is None:
+        os.environ.pop("HUNTING_EVIDENCE_ROOTS", None)
+    else:
+        os.environ["HUNTING_EVIDENCE_ROOTS"] = before
+
+
 def _run(page: str, hostile: dict[str, Any], host: str) -> Any:
     from tests.app.conftest import run_page
 
