@@ -3,11 +3,17 @@
 Run: .venv/bin/python bench/ingest.py [--scale 60] [--out DIR]
 Generates the demo scenario at a scale giving ≥1M syslog lines, then times each stage.
 Targets on a 2-core machine: ≥500,000 syslog lines/s and ≥100,000 audit records/s.
+
+Or: .venv/bin/python bench/ingest.py --open DIR [--repeat 3]
+Only the open of bench/pages.py (a fresh interpreter opens DIR as the app does, with an
+empty parse cache: process start to source ready), repeated; prints the load average.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
 import resource
 import sys
 import tempfile
@@ -26,11 +32,32 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def time_opens(folder: Path, repeat: int) -> None:
+    """bench/pages.py's open step alone, each run with a new empty parse cache."""
+    spec = importlib.util.spec_from_file_location("bench_pages", Path(__file__).with_name("pages.py"))
+    assert spec and spec.loader
+    pages = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pages)
+    for _ in range(repeat):
+        load = os.getloadavg()
+        with tempfile.TemporaryDirectory() as cache:
+            got = pages.timed_open(folder, Path(cache))
+        print(
+            f"open {folder}: {got['wall']:.2f} s, {got['lines']:,} lines, {got['lines'] / got['wall']:,.0f} lines/s, "
+            f"peak RSS {got['rss_mb']:,.0f} MB; load average before {load[0]:.2f}, after {os.getloadavg()[0]:.2f}"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--scale", type=float, default=60.0)
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--open", type=Path, metavar="DIR", help="only time opening DIR (see above)")
+    ap.add_argument("--repeat", type=int, default=1)
     args = ap.parse_args()
+    if args.open:
+        time_opens(args.open, args.repeat)
+        return
     out = args.out or Path(tempfile.mkdtemp(prefix="hunting-bench-"))
     t0 = time.perf_counter()
     generate(out, scale=args.scale)
