@@ -10,7 +10,15 @@ import pytest
 
 from hunting.analysis.process_tree import build_tree, process_events
 from hunting.errors import HuntingError
-from hunting.render.proc_tree_html import safe_text, tree_html, tree_network, tree_table
+from hunting.render.proc_tree_html import (
+    FONT_PX,
+    MIN_LABEL_PX,
+    canvas_text,
+    safe_text,
+    tree_html,
+    tree_network,
+    tree_table,
+)
 from hunting.schema import AUDIT, conform
 
 T0 = pd.Timestamp("2024-03-01 10:00:00", tz="UTC")
@@ -54,21 +62,36 @@ def embedded_nodes(page: str) -> list[dict[str, object]]:
     return json.loads(m.group(1))
 
 
-def test_tree_html_hostile_text_escaped() -> None:
+def test_tree_html_hostile_text_encoded_for_script_shown_as_text() -> None:
+    """Labels (canvas) and titles (innerText) carry the real characters; in the page they exist
+    only as JSON with <, >, &, ' and U+2028/2029 as \\u escapes (hunting.render.jsenc)."""
     tree = hostile_tree()
-    page = tree_html(tree, risk=pd.Series({2: ["R1 " + SCRIPT]}, dtype="object"))
-    for raw in (SCRIPT, IMG, HREF, "<img", "<a href", "href=javascript"):
-        assert raw not in page
+    page = tree_html(tree, risk=pd.Series({2: ["R1 " + SCRIPT + "\u2028x"]}, dtype="object"))
+    for raw in (SCRIPT, IMG, HREF, "<img", "<a href", "</script>alert", "\u2028"):
+        assert raw not in page  # (the label's "a href=javascript:" is text in a JS string: no "<")
+    assert "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e" in page  # as JS escapes
     nodes = {n["id"]: n for n in embedded_nodes(page)}
     titles = "\n".join(str(n["title"]) for n in nodes.values())
     labels = "\n".join(str(n["label"]) for n in nodes.values())
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in titles
-    assert "&lt;img src=x onerror=alert(1)&gt;" in labels + titles
-    assert "it&#x27;s &quot;quoted&quot;" in titles
-    assert "h\u200bref=javascript" in titles
+    assert SCRIPT in titles and IMG in titles and QUOTES in titles  # decoded: the real text
+    assert "&lt;" not in titles + labels and "&quot;" not in titles + labels and "&#x27;" not in titles
+    assert "RISK: R1 " + SCRIPT + "\\u2028x" in titles  # the separator shown, not acted on
+    assert "h\u200bref=javascript" in titles  # pyvis's innerHTML switch word stays broken
     assert "href" not in titles.lower()
-    for raw in (SCRIPT, IMG, "<a ", "'", '"'):
-        assert raw not in titles and raw not in labels
+    # the risky box (row 2: the program named by IMG, run as "bash -c '<script>…'"): its name cut
+    # to 18 characters, then its command (not starting with that name) cut to 20, unescaped
+    assert nodes[tree.loc[2, "ProcKey"]]["label"] == "⚠ <img src=x onerro…\nbash -c '<script>al…"
+
+
+def test_canvas_text_and_first_view() -> None:
+    assert canvas_text(pd.NA) == ""
+    assert canvas_text('a<b "c"\x1b[31m\u202e') == 'a<b "c"\\x1b[31m\\u202e'
+    assert canvas_text("a" * 10, limit=4) == "aaaa… [6 more characters]"
+    assert canvas_text("x\nRISK: none") == "x\\x0aRISK: none"  # no fake tooltip line
+    page = tree_html(hostile_tree(), risk=pd.Series({2: "download"}, dtype="object"))
+    risky = hostile_tree().loc[2, "ProcKey"]
+    assert f'focus = ["{risky}"]' in page  # the first view centres on the risky box when zoomed in
+    assert f"minScale = {MIN_LABEL_PX / FONT_PX}" in page
 
 
 def test_tree_html_uses_plain_tooltips_offline_and_no_heading() -> None:

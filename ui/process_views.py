@@ -35,7 +35,7 @@ from hunting.analysis.process_tree import (
 )
 from hunting.csvsafe import safe_csv
 from hunting.errors import HuntingError
-from hunting.render.proc_tree_html import LINKED_BORDER, RISK_BORDER, tree_html, tree_table
+from hunting.render.proc_tree_html import LINKED_BORDER, RISK_BORDER, frame_height, tree_html, tree_table
 from hunting.sources.base import Source
 from ui.charts import volume_chart
 from ui.context import Hunt, SourceSpec, explain_empty, shared_cache
@@ -324,8 +324,7 @@ def render_tree(
         )
         risk = labels.reindex(drawn.index).fillna("")
         keys = tuple(str(k) for k in tree.loc[linked, "ProcKey"])
-        leaves = int((drawn["ChildCount"].fillna(0) == 0).sum()) if "ChildCount" in drawn.columns else 0
-        tall = max(height, min(1400, 40 + 30 * leaves))  # room for stacked siblings at a readable zoom
+        tall = frame_height(drawn, height)  # room for stacked siblings at a readable zoom
         st.iframe(_html(drawn, color_by, risk, limit, dark_theme(), keys), height=tall)
         st.caption(
             f"Box = program and start of its command line. Border: red ({RISK_BORDER}) = matched a risky-command "

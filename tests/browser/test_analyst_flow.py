@@ -21,6 +21,8 @@ from tests.browser.conftest import STEP_TIMEOUT, wait_for_app
 pytestmark = pytest.mark.browser
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 WEB = "host=web01&range=7d"
+# Scroll an element to the top of the page, below Streamlit's 60 px header (which covers what is under it).
+SCROLL_BELOW_HEADER = "e => { e.style.scrollMarginTop = '70px'; e.scrollIntoView({block: 'start'}); }"
 SPINNER_TEXTS = ("Running the detections", "Running…", "Please wait")
 
 
@@ -76,6 +78,37 @@ def _tree_frame(page: Any) -> Any:
     return frame_el
 
 
+# Labels as vis-network draws them in the first view (no zooming): their on-screen size is the
+# font size times the view's scale; "inView" are the labels of boxes whose centre is on the canvas.
+_LABELS = """() => {
+    const ns = Object.values(network.body.nodes).filter(n => n.labelModule.elementOptions.label);
+    const frame = document.getElementById('mynetwork');
+    const inView = ns.filter(n => { const d = network.canvasToDOM({x: n.x, y: n.y});
+        return d.x >= 0 && d.y >= 0 && d.x <= frame.clientWidth && d.y <= frame.clientHeight; });
+    return {n: ns.length, shown: ns.filter(n => n.labelModule.visible()).length, scale: network.getScale(),
+            px: Math.min(...ns.map(n => n.labelModule.fontOptions.size)) * network.getScale(),
+            inView: inView.map(n => n.options.label), risky: ns.filter(n => n.options.borderWidth === 4).length,
+            riskyInView: inView.filter(n => n.options.borderWidth === 4).length,
+            scroll: [document.scrollingElement.scrollHeight, document.scrollingElement.clientHeight]};
+}"""
+
+
+def _first_view_labels(frame_el: Any) -> dict[str, Any]:
+    return frame_el.element_handle().content_frame().evaluate(_LABELS)
+
+
+def _assert_readable(labels: dict[str, Any]) -> None:
+    """Issue 14 item 7: labels readable without zooming. Every label is drawn, at no less than
+    10 px on screen (was 5.9 px for the demo's default scope: 36 labels fitted into the frame), and
+    the first view holds at least half of the risky (red-bordered) boxes. (Demo, measured: 36 labels
+    at 11 px, all 19 risky boxes in view, the default scope; 43 at 11 px, the session scope.)"""
+    assert labels["n"] > 0 and labels["shown"] == labels["n"], labels
+    assert labels["px"] >= 10, labels
+    assert labels["riskyInView"] * 2 >= labels["risky"], labels
+    # legend and canvas fit the frame: no scroll bar inside it (the canvas used to overflow it)
+    assert labels["scroll"][0] <= labels["scroll"][1], labels
+
+
 def test_logons_sessions_table_flagged_first(app_url: str, page) -> None:
     page.goto(f"{app_url}/Logons?{WEB}")
     wait_for_app(page)
@@ -99,20 +132,12 @@ def test_process_tree_default_scope_draws(app_url: str, page) -> None:
     frame = _tree_frame(page)
     assert page.get_by_text("too many to draw").count() == 0
     assert "Colour = executable" in (frame.get_attribute("srcdoc") or "")
-    # labels are drawn at the fitted view, without zooming: every label visible, and its drawn
-    # size (font x view scale) not under 5 px, vis-network's own default drawThreshold (the size
-    # below which it stops drawing labels). Measured on the demo: 36 labels at 5.9 px.
-    labels = (
-        frame.element_handle()
-        .content_frame()
-        .evaluate(
-            """() => { const ns = Object.values(network.body.nodes).filter(n => n.labelModule.elementOptions.label);
-                   return {n: ns.length, shown: ns.filter(n => n.labelModule.visible()).length,
-                           px: Math.min(...ns.map(n => n.labelModule.fontOptions.size)) * network.getScale()}; }"""
-        )
-    )
-    assert labels["n"] > 0 and labels["shown"] == labels["n"] and labels["px"] >= 5, labels
-    page.get_by_text("Drawing ").first.evaluate("e => e.scrollIntoView({block: 'start'})")
+    labels = _first_view_labels(frame)
+    _assert_readable(labels)
+    # the attacker's dropped tool (demo answer key: /tmp/.x/kworkerd) is drawn inside the first view
+    tool = Path(demo_manifest().truth["tool_path"]).name
+    assert any(tool in label for label in labels["inView"]), (tool, labels)
+    page.get_by_text("Drawing ").first.evaluate(SCROLL_BELOW_HEADER)
     _shot(page, "process_tree_default_web01")
     assert page.dialogs == []
 
@@ -122,8 +147,8 @@ def test_process_tree_session_scope(app_url: str, page) -> None:
     page.goto(f"{app_url}/Process_trees?{WEB}&session=ses%20{ses}")
     wait_for_app(page)
     page.get_by_role("heading", name="Process trees", exact=True).wait_for()
-    _tree_frame(page)
-    page.get_by_text("Drawing ").first.evaluate("e => e.scrollIntoView({block: 'start'})")
+    _assert_readable(_first_view_labels(_tree_frame(page)))
+    page.get_by_text("Drawing ").first.evaluate(SCROLL_BELOW_HEADER)
     _shot(page, "process_tree_session_web01")
     assert page.dialogs == []
 

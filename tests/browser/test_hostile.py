@@ -318,9 +318,11 @@ def test_graph_node_titles_and_chart_tooltips_inert(hostile_app: tuple[str, Path
     assert titles, f"no node title shown ({len(points)} nodes hovered)"
     # vis-network sets a string title with innerText, which writes each newline as a <br>
     assert all(set(t["tags"]) <= {"BR"} for t in titles), [t for t in titles if set(t["tags"]) - {"BR"}][:3]
-    # payloads reach the titles as text (HTML-escaped by design, hunting.render.proc_tree_html:
-    # the tooltip shows "&lt;script&gt;", which is inert either way)
+    # payloads reach the titles as text: their real characters (hunting.render.proc_tree_html no
+    # longer HTML-escapes them), shown, not parsed: "<script" is in the text and no element was made
     assert sum("pwned" in t["text"] for t in titles) >= 5, [t["text"][:200] for t in titles]
+    assert any("<script" in t["text"] for t in titles), [t["text"][:200] for t in titles]
+    assert not any("&lt;" in t["text"] or "&quot;" in t["text"] for t in titles)
     _assert_clean(page, beacons, f"Process trees, {len(titles)} node titles shown")
 
     tips: list[dict[str, Any]] = []
