@@ -58,7 +58,7 @@ _OPTIONS: Final[dict[str, Any]] = {
             "enabled": True,
             "direction": "LR",
             "sortMethod": "directed",
-            "levelSeparation": 225,
+            "levelSeparation": 235,
             "nodeSpacing": NODE_SPACING,
             "treeSpacing": 70,
         }
@@ -70,7 +70,7 @@ _OPTIONS: Final[dict[str, Any]] = {
         "shape": "box",
         "font": {"face": "monospace", "size": FONT_PX, "color": "#111111"},
         "margin": 5,
-        "widthConstraint": {"maximum": 200},  # 20 monospace characters, the margins and an ellipsis
+        "widthConstraint": {"maximum": 212},  # 20 monospace characters (169 px), margins, a thick border
         # vis-network hides labels below 5 px when zoomed out; keep them drawn
         "scaling": {"label": {"enabled": False, "drawThreshold": 1}},
     },

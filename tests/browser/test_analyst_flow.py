@@ -101,7 +101,7 @@ def _assert_readable(labels: dict[str, Any]) -> None:
     """Issue 14 item 7: labels readable without zooming. Every label is drawn, at no less than
     10 px on screen (was 5.9 px for the demo's default scope: 36 labels fitted into the frame), and
     the first view holds at least half of the risky (red-bordered) boxes. (Demo, measured: 36 labels
-    at 11 px, all 19 risky boxes in view, the default scope; 43 at 11 px, the session scope.)"""
+    at 11 px, all 19 risky boxes in view, the default scope; 43 at 11 px, all 18 risky, the session.)"""
     assert labels["n"] > 0 and labels["shown"] == labels["n"], labels
     assert labels["px"] >= 10, labels
     assert labels["riskyInView"] * 2 >= labels["risky"], labels
