@@ -296,3 +296,22 @@ def test_snapshot_keeps_raw_messages_with_zstd_and_unchanged(tmp_path: Path) -> 
     # distinct msg=audit(...) ids (grep -o | sort -u | wc -l): web01 15,009, db01 8,513
     assert len(got) == len(want) == 15_009 + 8_513
     assert got["RawMessage"].tolist() == want["RawMessage"].tolist()
+
+
+def test_audit_split_lines_without_a_python_string(shared_data: Path) -> None:
+    """Valid UTF-8 goes to Arrow without a Python str; the lines equal Python's own split of
+    the decoded text (a final newline adds no line, CR trimmed at line ends when present)."""
+    from hunting.readers.auditd import _split_lines
+
+    def reference(data: bytes) -> list[str]:
+        text = data.decode("utf-8", "replace")
+        if not data:
+            return []
+        lines = (text[:-1] if text.endswith("\n") else text).split("\n")
+        return [line.rstrip("\r") for line in lines] if "\r" in text else lines
+
+    cases = [b"", b"\n", b"\n\n", b"a", b"a\n", b"a\nb", b"a\r\nb\r\n", b"a\r\r\n\rb", b"\xff\xfeabc\nx\n"]
+    cases += [b"caf\xc3\xa9\n", b"x\x00y\n", b"a\n\n", b"half \xe2\x82\n"]
+    cases += [p.read_bytes() for p in _audit_logs(shared_data)[:20]]
+    for data in cases:
+        assert _split_lines(data).to_pylist() == reference(data), data[:40]

@@ -432,6 +432,16 @@ def _time_ns(sec: pa.Array, frac: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 def _split_lines(data: bytes) -> pa.Array:
     """Physical lines as one Arrow column (a trailing newline ends the last line, it adds none)."""
+    if data:
+        try:  # valid UTF-8 (the usual case) goes to Arrow as is, without a Python str of the file
+            whole = pa.array([data], pa.large_binary()).cast(pa.large_string())
+        except pa.ArrowInvalid:
+            pass  # invalid bytes: decoded below, each replaced by U+FFFD
+        else:
+            lines = pc.split_pattern(whole, "\n").flatten()
+            if data.endswith(b"\n"):
+                lines = lines.slice(0, len(lines) - 1)
+            return pc.utf8_rtrim(lines, "\r") if b"\r" in data else lines
     text = data.decode("utf-8", "replace")
     if text.endswith("\n"):
         text = text[:-1]
