@@ -151,8 +151,10 @@ elif scope == "alert":
     before = b.slider("Minutes before the alert's activity", 0, 24 * 60, 15, step=5, key="pt_before")
     after = a.slider("Minutes after", 0, 24 * 60, 30, step=5, key="pt_after")
     st.caption(
-        f"Activity reported from {start:%b %d %H:%M:%S} to {end:%H:%M:%S} UTC; "
-        "processes started in the window are drawn with their ancestors."
+        f"Activity reported from {start:%b %d %H:%M:%S} to {end:%H:%M:%S} UTC. Window "
+        f"{start - timedelta(minutes=before):%b %d %H:%M:%S} – {end + timedelta(minutes=after):%b %d %H:%M:%S} UTC: "
+        "every process started in it is in the table below (with its ancestors); when there are many, "
+        "the graph draws the risky ones with their ancestors and children."
     )
     args = {
         "alert_time": start,

@@ -254,6 +254,9 @@ def process_tree_section(
     if logon is not None:
         st.caption(f"Scope: {md(how, 300)}.")
     session = {k: args.get(k) for k in ("ses", "auid", "start", "end")}
+    if alert_time is not None:  # the window's own processes; ancestors started before it are context
+        mid = pd.Timestamp(alert_time)
+        session = {"start": mid - pd.Timedelta(before), "end": mid + pd.Timedelta(after)}
     own = int(session_mask(scoped, **session).sum()) if any(v is not None for v in session.values()) else None
     render_tree(scoped, key=key, height=height, highlight_pid=highlight_pid, own=own)
     return scoped
