@@ -7,7 +7,7 @@ PORT ?= 8501
 # Loopback by default: the app has no login. ADDRESS=0.0.0.0 make run to share it deliberately.
 ADDRESS ?= 127.0.0.1
 
-.PHONY: run test install install-dev lint format bench clean
+.PHONY: run test install install-dev lint format bench screenshots clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ test: install-dev tests/kusto/node_modules
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy hunting
 	$(VENV)/bin/pytest -q -n 2 --dist loadfile
+
+screenshots: install-dev
+	HUNTING_UPDATE_SCREENSHOTS=1 $(VENV)/bin/pytest -q -p no:cacheprovider tests/browser/test_analyst_flow.py
 
 lint: install-dev
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy hunting
