@@ -11,6 +11,7 @@ from hunting.detections.base import (
     _audit_line,
     _capped,
     _Ctx,
+    _fmt,
     _links,
     _s,
     syslog_line,
@@ -20,6 +21,7 @@ from hunting.detections.model import (
     iso,
 )
 from hunting.detections.registry import (
+    DetectionSpec,
     detector,
 )
 from hunting.schema import ACCOUNTS, conform
@@ -31,12 +33,28 @@ def _account_rows(ctx: _Ctx, actions: Sequence[str]) -> pd.DataFrame:
     return ac.assign(_ses=ctx.sessions.ses(ac["ProcessID"], ac["TimeGenerated"]))
 
 
+def _system_account(spec: DetectionSpec, uid: object, shell: object) -> bool:
+    """A uid below the system threshold whose shell cannot log in (what packages create).
+
+    False where the uid or the shell is not known: those keep the rule's severity.
+    """
+    if pd.isna(uid) or _s(shell) is None:
+        return False
+    nologin = {str(n) for n in spec.param("nologin_shells")}
+    name = str(shell).strip().rstrip("/").rsplit("/", 1)[-1]
+    return int(str(uid)) < int(spec.param("system_uid_below")) and name in nologin
+
+
 @detector("account.new_user")
 def detect_new_user(ctx: _Ctx) -> list[Finding]:
     spec = ctx.specs["account.new_user"]
     out = []
     for r in _account_rows(ctx, ["user_add"]).to_dict("records"):
         uid0 = pd.notna(r["UID"]) and int(r["UID"]) == 0
+        system = not uid0 and _system_account(spec, r["UID"], r["Shell"])
+        severity = str(spec.param("severity_uid0")) if uid0 else spec.severity
+        if system:
+            severity = str(spec.param("severity_system"))
         actor = _s(r["Actor"]) or ctx.sessions.login_user(r["ProcessID"], r["TimeGenerated"])
         out.append(
             ctx.make(
@@ -44,11 +62,13 @@ def detect_new_user(ctx: _Ctx) -> list[Finding]:
                 (r["User"], r["UID"]),
                 r["TimeGenerated"],
                 values={"user": r["User"]},
-                severity=str(spec.param("severity_uid0")) if uid0 else spec.severity,
+                title=_fmt(str(spec.param("title_system")), user=r["User"]) if system else None,
+                severity=severity,
                 user=_s(r["User"]),
                 session=_s(r["_ses"]),
                 detail=f"Account {r['User']} (uid {r['UID']}, home {r['Home']}, shell {r['Shell']}) created"
-                + (f" from a session of {actor}." if actor else "."),
+                + (f" from a session of {actor}" if actor else "")
+                + ("; a system account (no login shell)." if system else "."),
                 evidence=(syslog_line(r),),
                 links=_links(
                     ("user", "User activity of the new account", {"user": r["User"]}),

@@ -185,11 +185,13 @@ def test_report_findings_new_users_and_sudo_membership(
     found = sorted((f["severity"], f["title"], f["time"]) for f in report["findings"])
     # 4 "new user:" lines (useradd); 1 "add 'baduser2' to group 'sudo'" at 7/30/2023, 6:27:22.015 PM.
     # baduser2's removal from sudo at 6:29:52 PM is part of its deletion (userdel), not a finding.
+    # grep -o "new user:[^\"]*": ntp UID=117 and sssd UID=118 with shell=/usr/sbin/nologin are
+    # package system accounts (low); testuser UID=1001 and BadUser UID=1002 with /bin/bash (medium).
     assert found == [
         ("high", "baduser2 added to privileged group sudo", "2023-07-30T18:27:22.015Z"),
+        ("low", "New system account ntp created (no login shell)", "2023-07-28T20:07:14.751Z"),
+        ("low", "New system account sssd created (no login shell)", "2023-07-28T20:07:19.998Z"),
         ("medium", "New account BadUser created", "2023-07-29T21:15:17.180Z"),
-        ("medium", "New account ntp created", "2023-07-28T20:07:14.751Z"),
-        ("medium", "New account sssd created", "2023-07-28T20:07:19.998Z"),
         ("medium", "New account testuser created", "2023-07-29T21:14:28.562Z"),
     ]
     # "Unknown IP" (HostIP) and the _ResourceId path are not indicators
