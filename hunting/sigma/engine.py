@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Final
@@ -185,18 +185,25 @@ class SigmaTables:
     """
 
     def __init__(
-        self, syslog: pd.DataFrame, audit: pd.DataFrame, rules: RuleSet, procs: pd.DataFrame | None = None
+        self,
+        syslog: pd.DataFrame,
+        audit: pd.DataFrame,
+        rules: RuleSet,
+        procs: pd.DataFrame | None = None,
+        users: Mapping[int, str] | None = None,
     ) -> None:
         from hunting.analysis.process_tree import process_events
 
         self.rules = rules
+        self.users = dict(users or {})  # uid -> name from the host's passwd (HuntData.users)
+        self._known: dict[int, str] | None = None
         self.lock = threading.RLock()
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
         self.syslog = syslog.reset_index(drop=True)
         self.audit = audit.reset_index(drop=True)
         if procs is None:
-            procs = process_events(self.audit) if len(self.audit) else None
+            procs = process_events(self.audit, users=self.users) if len(self.audit) else None
         self.procs = procs.reset_index(drop=True) if procs is not None and len(procs) else _empty_procs()
         # syslog: the message and the columns the pipeline and rules name
         wanted = set(_SYSLOG_KEYS) | rules.fields("sigma_syslog")
@@ -317,6 +324,116 @@ class SigmaTables:
         frame = {"sigma_syslog": self.syslog, "sigma_auditd": self.audit}.get(rule.table, self.procs)
         return pd.to_datetime(frame["TimeGenerated"].iloc[list(rows)], utc=True)
 
+    def who(self, rule: ConvertedRule, rows: Sequence[int]) -> Who:
+        """User, ``ses N`` and source address of the matched rows (the most frequent of each).
+
+        Process and auditd rows: the login user (auid's name, else the uid's name) and ses, by
+        the rule the app's own execution findings use (``_proc_user_ses``), names as
+        :func:`process_events` gives them. Syslog rows: user and address as the logon parser
+        (:func:`logon_events`) reads them from that line; other lines name nobody.
+        """
+        if not rows:
+            return Who()
+        from hunting.detections.execution import _proc_user_ses
+
+        pos = list(rows)
+        ips = pd.Series(dtype="string")
+        if rule.table == "sigma_syslog":
+            return self._syslog_who(pos)
+        if rule.table == "sigma_process":
+            p = self.procs.iloc[pos]
+            people = pd.DataFrame({c: _col(p, c) for c in ("LoginUser", "User", "Ses")})
+        else:
+            from hunting.analysis.geo import parse_ip
+            from hunting.analysis.users import name_for, users_from_audit
+
+            a = self.audit.iloc[pos]
+            if self._known is None:
+                self._known = {**users_from_audit(self.audit), **self.users}
+            people = pd.DataFrame(
+                {
+                    "LoginUser": name_for(_col(a, "Auid"), self._known).to_numpy(),
+                    "User": name_for(_col(a, "Uid"), self._known).to_numpy(),
+                    "Ses": _col(a, "Ses").to_numpy(),
+                }
+            )
+            addr = _col(a, "Addr").astype("string").str.strip()
+            ips = addr[[pd.notna(v) and parse_ip(str(v)) is not None for v in addr]]
+        cache: dict[tuple[Any, ...], tuple[str | None, str | None]] = {}
+        pairs = []
+        for combo in people.itertuples(index=False, name=None):
+            if combo not in cache:
+                cache[combo] = _proc_user_ses(dict(zip(people.columns, combo, strict=True)))
+            pairs.append(cache[combo])
+        users = pd.Series([u for u, _ in pairs], dtype="string")
+        sess = pd.Series([s for _, s in pairs], dtype="string")
+        return _who(users, sess, ips, len(pos))
+
+    def _syslog_who(self, pos: list[int]) -> Who:
+        from hunting.analysis.logons import logon_events
+
+        sub = self.syslog.iloc[pos].reset_index(drop=True)
+        logons = logon_events(sub) if "SyslogMessage" in sub.columns else pd.DataFrame()
+        if logons.empty:
+            return Who()
+        keys = ["TimeGenerated", "ProcessID", "SyslogMessage"]
+        left = pd.DataFrame({k: logons[k].astype("string") for k in keys})
+        right = pd.DataFrame({k: pd.Series(_col(sub, k).to_numpy()).astype("string") for k in keys})
+        if "TimeGenerated" in sub.columns:
+            right["TimeGenerated"] = pd.to_datetime(sub["TimeGenerated"], utc=True).astype("string")
+            left["TimeGenerated"] = pd.to_datetime(logons["TimeGenerated"], utc=True).astype("string")
+        found = left.assign(
+            User=logons["User"].astype("string"), SourceIP=logons["SourceIP"].astype("string")
+        )
+        found = found.fillna({k: "" for k in keys}).drop_duplicates(keys)
+        rows = right.fillna("").merge(found, on=keys, how="left")
+        return _who(
+            rows["User"], pd.Series(pd.NA, index=rows.index, dtype="string"), rows["SourceIP"], len(pos)
+        )
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who a Sigma finding is about: the most frequent user, session and address of its rows."""
+
+    user: str | None = None
+    session: str | None = None
+    source_ip: str | None = None
+    note: str = ""  # when the matched rows disagree: the counts of each value
+
+
+def _col(df: pd.DataFrame, name: str) -> pd.Series:
+    return df[name] if name in df.columns else pd.Series(pd.NA, index=df.index, dtype="object")
+
+
+def _top(values: pd.Series, what: str, rows: str) -> tuple[str | None, str]:
+    """The most frequent non-empty value (ties: the one seen first, rows being in time order)
+    and, when there are several, a note with the counts of each."""
+    v = values.dropna().astype(str)
+    v = v[v != ""]
+    if v.empty:
+        return None, ""
+    counts = v.value_counts(sort=False)  # order of first appearance
+    ranked = sorted(range(len(counts)), key=lambda i: -int(counts.iloc[i]))
+    best = str(counts.index[ranked[0]])
+    if len(counts) == 1:
+        return best, ""
+    listed = ", ".join(f"{counts.index[i]} ({counts.iloc[i]})" for i in ranked[:5])
+    more = f", {len(counts) - 5} more" if len(counts) > 5 else ""
+    return best, f"{len(counts)} {what} in {rows}: {listed}{more}; shown: {best}."
+
+
+def _who(users: pd.Series, sessions: pd.Series, ips: pd.Series, total: int) -> Who:
+    """Most frequent user, that user's most frequent session, most frequent address."""
+    users = users.reset_index(drop=True)
+    sessions = sessions.reset_index(drop=True)
+    user, n_user = _top(users, "users", f"the {total} matched rows")
+    # the session of the user shown (a session belongs to one login user)
+    mine = sessions[(users == user).fillna(False).to_numpy()] if user is not None else sessions
+    session, n_ses = _top(mine, "sessions", f"{user}'s {len(mine)} rows" if user else "the matched rows")
+    ip, n_ip = _top(ips, "addresses", f"the {total} matched rows")
+    return Who(user, session, ip, " ".join(x for x in (n_user, n_ses, n_ip) if x))
+
 
 def evaluate(tables: SigmaTables, rules: RuleSet, host: str) -> SigmaRun:
     """Every rule on the tables (one query per table): a finding per rule that matched.
@@ -345,17 +462,27 @@ def evaluate(tables: SigmaTables, rules: RuleSet, host: str) -> SigmaRun:
             counts[rule.rule_id] = len(rows)
             if rows:
                 lines = tables.lines(rule, rows[:MAX_EVIDENCE])
-                findings.append(make_finding(rule, host, tables.times(rule, rows), lines, len(rows)))
+                who = tables.who(rule, rows)
+                findings.append(make_finding(rule, host, tables.times(rule, rows), lines, len(rows), who))
     return SigmaRun(findings, skipped, counts)
 
 
 def make_finding(
-    rule: ConvertedRule, host: str, times: pd.Series, lines: Sequence[str], count: int
+    rule: ConvertedRule,
+    host: str,
+    times: pd.Series,
+    lines: Sequence[str],
+    count: int,
+    who: Who | None = None,
 ) -> Finding:
-    """One finding per rule and host: title, level -> severity, ATT&CK tags, rule id and link."""
+    """One finding per rule and host: title, level -> severity, ATT&CK tags, rule id and link;
+    user, session and address from ``who`` (see :meth:`SigmaTables.who`)."""
+    who = who or Who()
     by = f" by {rule.author}" if rule.author else ""
     where = "Rule" if rule.url.startswith("https://") else "Rule file"
     detail = f"Sigma rule {rule.rule_id} ({rule.level}){by}: {rule.description} {where}: {rule.url}"
+    if who.note:
+        detail += f" The matched rows disagree: {who.note}"
     links = (Link(rule.url, "Sigma rule on GitHub (SigmaHQ)"),) if rule.url.startswith("https://") else ()
     return Finding(
         id=f"sigma-{rule.rule_id}-{host}"[:120],
@@ -366,6 +493,9 @@ def make_finding(
         time=times.min().to_pydatetime(),
         end=times.max().to_pydatetime(),
         host=host,
+        user=who.user,
+        source_ip=who.source_ip,
+        session=who.session,
         detail=detail,
         evidence=tuple(ln[:_MAX_LINE] for ln in lines[:MAX_EVIDENCE]),
         occurrences=count,
@@ -407,7 +537,9 @@ def run_on_data(data: HuntData, rules: RuleSet, source: Any = None) -> SigmaRun:
         else:
             notes.append(f"Log Analytics: {kql.KUSTO_MISSING}; Syslog rules ran on the fetched rows (up to the row cap), not in the workspace.")  # fmt: skip
         notes.append("Log Analytics: auditd and process_creation rules ran on the fetched audit rows.")
-    tables = SigmaTables(data.syslog, data.audit, _subset(rules, local), procs=data.processes)
+    tables = SigmaTables(
+        data.syslog, data.audit, _subset(rules, local), procs=data.processes, users=data.users
+    )
     run = evaluate(tables, _subset(rules, local), data.host)
     return SigmaRun(
         run.findings + remote.findings,
@@ -459,7 +591,10 @@ def sigma_run(source: Any, host: str, tr: TimeRange, rules: RuleSet | None = Non
         audit = source.audit_events(host, tr)
     except Exception:
         audit = pd.DataFrame()
-    return evaluate(SigmaTables(syslog, audit, rules), rules, host)
+    from hunting.analysis.process_scope import host_users_map
+
+    users = host_users_map(source.host_users(host))
+    return evaluate(SigmaTables(syslog, audit, rules, users=users), rules, host)
 
 
 def sigma_findings(
