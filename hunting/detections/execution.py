@@ -310,7 +310,7 @@ def _proc_raw(ctx: _Ctx) -> pd.Series:
     return audit.drop_duplicates("EventId").set_index("EventId")["RawMessage"]
 
 
-def _proc_user_ses(r: Mapping[str, Any]) -> tuple[str | None, str | None]:
+def proc_user_ses(r: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """(login user, else the uid's name; ``ses N``) of a process row."""
     login = _s(r.get("LoginUser"))
     user = login if login not in (None, "unset") else _s(r.get("User"))
@@ -357,7 +357,7 @@ def detect_download_execute(ctx: _Ctx) -> list[Finding]:
             continue
         chmods = later[later_cmd.str.contains(rf"\bchmod\s+\S*\s*{re.escape(path)}", regex=True).to_numpy()]
         seen.add(path)
-        user, ses = _proc_user_ses(d)
+        user, ses = proc_user_ses(d)
         rows = [d, *(r for _, r in chmods.iterrows()), *(r for _, r in runs.iterrows())]
         evidence = [str(raw.get(r["EventId"], "")) or _audit_line(r) for r in rows]
         first_run = runs.iloc[0]

@@ -328,13 +328,13 @@ class SigmaTables:
         """User, ``ses N`` and source address of the matched rows (the most frequent of each).
 
         Process and auditd rows: the login user (auid's name, else the uid's name) and ses, by
-        the rule the app's own execution findings use (``_proc_user_ses``), names as
+        the rule the app's own execution findings use (``proc_user_ses``), names as
         :func:`process_events` gives them. Syslog rows: user and address as the logon parser
         (:func:`logon_events`) reads them from that line; other lines name nobody.
         """
         if not rows:
             return Who()
-        from hunting.detections.execution import _proc_user_ses
+        from hunting.detections.execution import proc_user_ses
 
         pos = list(rows)
         ips = pd.Series(dtype="string")
@@ -363,33 +363,39 @@ class SigmaTables:
         pairs = []
         for combo in people.itertuples(index=False, name=None):
             if combo not in cache:
-                cache[combo] = _proc_user_ses(dict(zip(people.columns, combo, strict=True)))
+                cache[combo] = proc_user_ses(dict(zip(people.columns, combo, strict=True)))
             pairs.append(cache[combo])
         users = pd.Series([u for u, _ in pairs], dtype="string")
         sess = pd.Series([s for _, s in pairs], dtype="string")
         return _who(users, sess, ips, len(pos))
 
     def _syslog_who(self, pos: list[int]) -> Who:
-        from hunting.analysis.logons import logon_events
+        return syslog_who(self.syslog.iloc[pos])
 
-        sub = self.syslog.iloc[pos].reset_index(drop=True)
-        logons = logon_events(sub) if "SyslogMessage" in sub.columns else pd.DataFrame()
-        if logons.empty:
-            return Who()
-        keys = ["TimeGenerated", "ProcessID", "SyslogMessage"]
-        left = pd.DataFrame({k: logons[k].astype("string") for k in keys})
-        right = pd.DataFrame({k: pd.Series(_col(sub, k).to_numpy()).astype("string") for k in keys})
-        if "TimeGenerated" in sub.columns:
-            right["TimeGenerated"] = pd.to_datetime(sub["TimeGenerated"], utc=True).astype("string")
-            left["TimeGenerated"] = pd.to_datetime(logons["TimeGenerated"], utc=True).astype("string")
-        found = left.assign(
-            User=logons["User"].astype("string"), SourceIP=logons["SourceIP"].astype("string")
-        )
-        found = found.fillna({k: "" for k in keys}).drop_duplicates(keys)
-        rows = right.fillna("").merge(found, on=keys, how="left")
-        return _who(
-            rows["User"], pd.Series(pd.NA, index=rows.index, dtype="string"), rows["SourceIP"], len(pos)
-        )
+
+def syslog_who(rows: pd.DataFrame) -> Who:
+    """User and source address of matched Syslog rows, as the logon parser (:func:`logon_events`)
+    reads them from each line (other lines name nobody); shared by the local engine and the
+    Log Analytics path (:func:`hunting.sigma.kql.run_kql_rules`)."""
+    from hunting.analysis.logons import logon_events
+
+    sub = rows.reset_index(drop=True)
+    total = len(sub)
+    logons = logon_events(sub) if "SyslogMessage" in sub.columns else pd.DataFrame()
+    if logons.empty:
+        return Who()
+    keys = ["TimeGenerated", "ProcessID", "SyslogMessage"]
+    left = pd.DataFrame({k: logons[k].astype("string") for k in keys})
+    right = pd.DataFrame({k: pd.Series(_col(sub, k).to_numpy()).astype("string") for k in keys})
+    if "TimeGenerated" in sub.columns:
+        right["TimeGenerated"] = pd.to_datetime(sub["TimeGenerated"], utc=True).astype("string")
+        left["TimeGenerated"] = pd.to_datetime(logons["TimeGenerated"], utc=True).astype("string")
+    found = left.assign(User=logons["User"].astype("string"), SourceIP=logons["SourceIP"].astype("string"))
+    found = found.fillna({k: "" for k in keys}).drop_duplicates(keys)
+    matched = right.fillna("").merge(found, on=keys, how="left")
+    return _who(
+        matched["User"], pd.Series(pd.NA, index=matched.index, dtype="string"), matched["SourceIP"], total
+    )
 
 
 @dataclass(frozen=True)

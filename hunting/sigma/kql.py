@@ -147,7 +147,7 @@ def run_kql_rules(rules: list[KqlRule], host: str, tr: TimeRange, run: KqlRunner
     the service's message, the others still run."""
     from hunting.detections.base import syslog_line
     from hunting.errors import HuntingError
-    from hunting.sigma.engine import SigmaRun, make_finding
+    from hunting.sigma.engine import SigmaRun, make_finding, syslog_who
 
     findings = []
     skipped: list[Skipped] = []
@@ -165,5 +165,5 @@ def run_kql_rules(rules: list[KqlRule], host: str, tr: TimeRange, run: KqlRunner
             rows = rows.sort_values("TimeGenerated", kind="stable")
             lines = [syslog_line(r) for r in rows.head(25).to_dict("records")]
             times = pd.to_datetime(rows["TimeGenerated"], utc=True)
-            findings.append(make_finding(k.rule, host, times, lines, len(rows)))
+            findings.append(make_finding(k.rule, host, times, lines, len(rows), syslog_who(rows)))
     return SigmaRun(findings, skipped, counts)

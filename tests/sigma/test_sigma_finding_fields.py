@@ -178,3 +178,38 @@ def test_syslog_rows_user_and_address_from_the_logon_parser(web01: Path, shipped
     assert (who.user, who.source_ip, who.session) == (top_user, top_ip, None)
     assert f"{top_user} ({n_user})" in who.note and f"{top_ip} ({n_ip})" in who.note
     assert f"{len(users)} users in the {len(pos)} matched rows" in who.note
+
+
+def test_log_analytics_findings_name_user_and_address_too(web01: Path, shipped: RuleSet) -> None:
+    """On Log Analytics the Syslog rules run as KQL and the workspace answers the matching rows;
+    the finding built from that answer names user and address as the local engine does. The
+    workspace is a stand-in that answers web01's real sshd password lines (counted here with a
+    regular expression, independently of the logon parser)."""
+    from hunting.sigma.kql import KqlRule, kusto_available, run_kql_rules
+
+    if not kusto_available():
+        missing("pySigma-backend-kusto is not installed (make install-dev)")
+    src = LocalSource.from_paths([web01])
+    host, tr = _range(src)
+    syslog = src.syslog(host, tr)
+    form = re.compile(r"^(?:Accepted|Failed) password for (?:invalid user )?(\S+) from (\S+) port \d+ ssh2$")
+    rows = syslog[[bool(form.match(str(m))) for m in syslog["SyslogMessage"]]]
+    users = Counter(form.match(str(m)).group(1) for m in rows["SyslogMessage"])  # type: ignore[union-attr]
+    ips = Counter(form.match(str(m)).group(2) for m in rows["SyslogMessage"])  # type: ignore[union-attr]
+    assert len(rows) > 100 and len(users) > 1
+    rule = next(r for r in shipped.rules if r.table == "sigma_syslog")
+    asked: list[str] = []
+
+    def workspace(query: str, _tr: TimeRange) -> Any:
+        asked.append(query)
+        return rows
+
+    run = run_kql_rules([KqlRule(rule, "Syslog", "true")], host, tr, workspace)
+    assert asked, "the rule's query was not sent"
+    (finding,) = run.findings
+    assert finding.occurrences == len(rows)
+    assert (finding.user, finding.source_ip, finding.session) == (
+        users.most_common(1)[0][0],
+        ips.most_common(1)[0][0],
+        None,
+    )
