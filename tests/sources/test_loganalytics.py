@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -58,12 +57,6 @@ TENANT = "b1315f05-4a7a-45b4-811f-73e715f7c122"
 SECRET = "s3cr3t-Value~with.chars"  # a fake secret whose absence from output is tested
 JULY = TimeRange(datetime(2019, 7, 1, tzinfo=UTC), datetime(2019, 7, 31, tzinfo=UTC))
 EVIL = 'x" or 1==1 | take 1000 //'
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeLogAnalytics]:
-    with FakeLogAnalytics() as server:
-        yield server
 
 
 def source(fake: FakeLogAnalytics, **kw: object) -> LogAnalyticsSource:

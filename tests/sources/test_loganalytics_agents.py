@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,12 +29,6 @@ WS = "11111111-2222-3333-4444-555555555555"
 DATA = Path(__file__).resolve().parents[1] / "data"
 JULY_2023 = TimeRange(datetime(2023, 7, 1, tzinfo=UTC), datetime(2023, 8, 1, tzinfo=UTC))
 TEMPLATE = (QUERY_DIR / "kql" / "agent_process_events.kql").read_text()
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeLogAnalytics]:
-    with FakeLogAnalytics() as server:
-        yield server
 
 
 def _source(fake: FakeLogAnalytics) -> LogAnalyticsSource:

@@ -8,12 +8,10 @@ field extraction mirrors audit_events.kql). Expected counts: aureport on that fi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from hunting.analysis.logons import logon_totals
 from hunting.readers.auditd import parse_audit
@@ -28,12 +26,6 @@ WS = "52b1ab41-869e-4138-9e40-2a4457f09bf0"
 APRIL = TimeRange(datetime(2017, 4, 1, tzinfo=UTC), datetime(2017, 5, 1, tzinfo=UTC))
 UBUNTU16 = "go-libaudit/auparse/testdata/audit-ubuntu16.log"
 _KQL_TYPE = {"time": "datetime", "text": "string", "int": "long", "float": "real", "bool": "bool"}
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeLogAnalytics]:
-    with FakeLogAnalytics() as server:
-        yield server
 
 
 def _answer_audit(fake: FakeLogAnalytics, path: Path) -> None:

@@ -10,12 +10,10 @@ how it joins them) is checked against the fake.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from hunting.queries.kql_render import render_kql
 from hunting.schema import FLOWS, conform
@@ -29,12 +27,6 @@ WS = "11111111-2222-3333-4444-555555555555"
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "vmconnection" / "vmconnection_rest.json"
 JULY_2023 = TimeRange(datetime(2023, 7, 1, tzinfo=UTC), datetime(2023, 8, 1, tzinfo=UTC))
 TABLES = [("SourceTable", "string"), ("Rows", "long")]
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeLogAnalytics]:
-    with FakeLogAnalytics() as server:
-        yield server
 
 
 def _source(fake: FakeLogAnalytics) -> LogAnalyticsSource:
